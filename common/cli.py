@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import click
 
-from common import __name__ as _pkg
-
 
 @click.group()
 @click.version_option(package_name="opentrust")
@@ -16,4 +14,4 @@ def main() -> None:
     """opentrust: peer processes for open-trust systems."""
 
 
-__all__ = ["main", "_pkg"]
+__all__ = ["main"]
