@@ -192,6 +192,9 @@ class Ready:
     1. Persist `snapshot` (if any), then `hard_state` (if not None) and `entries` in ONE write
        batch: an entry at index i replaces every stored entry with index >= i. Delete stored
        entries with index <= `compacted_through`. The batch is synced (fsync) iff `must_sync`.
+       A `snapshot` came from the leader and replaces the whole stored log (Raft §7). A
+       `local_snapshot` is this node's own compaction (`core.compact`): store it as the node's
+       snapshot in the same batch that deletes the entries it covers.
     2. Only then send `messages` (a vote or an append acknowledgement must never leave before
        the state it promises is durable).
     3. Restore the state machine from `snapshot` if any, then apply `committed_entries` in
@@ -208,4 +211,5 @@ class Ready:
     read_states: tuple[ReadState, ...] = ()
     must_sync: bool = False
     compacted_through: int = 0
+    local_snapshot: Snapshot | None = None
     _seq: int = field(default=0, repr=False)  # lets advance() check it gets the latest Ready
