@@ -1,11 +1,13 @@
 """The replicated key-value store: a sans-I/O state machine fed by Raft, and its command codec.
 
 A client's request becomes a `KvCommand`, is proposed to Raft as `encode_command(cmd)`, and once
-committed every replica decodes it to the same command (one command has one byte form).
+committed every replica feeds the entry to `KvStateMachine.apply(index, data)`, which returns the
+same `KvResult` everywhere. Client sessions make retries exactly-once (Raft thesis §6.3).
 """
 
 from common.kv._codec import decode_command, decode_result, encode_command, encode_result
 from common.kv._errors import KvCommandError, KvDecodeError, KvError
+from common.kv._machine import MAX_SESSIONS, KvStateMachine
 from common.kv._types import (
     MAX_CLIENT_ID_BYTES,
     MAX_KEY_BYTES,
@@ -21,6 +23,7 @@ __all__ = [
     "MAX_CLIENT_ID_BYTES",
     "MAX_KEY_BYTES",
     "MAX_SEQ",
+    "MAX_SESSIONS",
     "MAX_VALUE_BYTES",
     "KvCommand",
     "KvCommandError",
@@ -28,6 +31,7 @@ __all__ = [
     "KvError",
     "KvOp",
     "KvResult",
+    "KvStateMachine",
     "KvStatus",
     "decode_command",
     "decode_result",
