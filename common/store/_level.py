@@ -66,19 +66,28 @@ class LevelStore:
     def get(self, key: bytes) -> bytes | None:
         self._check_open()
         check_bytes("key", key)
-        value: bytes | None = self._db.get(key)
+        try:
+            value: bytes | None = self._db.get(key)
+        except plyvel.Error as exc:
+            raise _io_error(self._path, "read", exc) from exc
         return value
 
     def put(self, key: bytes, value: bytes, *, sync: bool = False) -> None:
         self._check_open()
         check_bytes("key", key)
         check_bytes("value", value)
-        self._db.put(key, value, sync=sync)
+        try:
+            self._db.put(key, value, sync=sync)
+        except plyvel.Error as exc:
+            raise _io_error(self._path, "write", exc) from exc
 
     def delete(self, key: bytes, *, sync: bool = False) -> None:
         self._check_open()
         check_bytes("key", key)
-        self._db.delete(key, sync=sync)
+        try:
+            self._db.delete(key, sync=sync)
+        except plyvel.Error as exc:
+            raise _io_error(self._path, "write", exc) from exc
 
     def write(self, batch: WriteBatch, *, sync: bool = False) -> None:
         """Write every op of `batch` in order as one atomic LevelDB batch."""
@@ -91,7 +100,10 @@ class LevelStore:
                 level_batch.delete(key)
             else:
                 level_batch.put(key, value)
-        level_batch.write()
+        try:
+            level_batch.write()
+        except plyvel.Error as exc:
+            raise _io_error(self._path, "write", exc) from exc
 
     def iterate(
         self,
@@ -213,12 +225,19 @@ def _walk(level_iterator: Any, low: bytes) -> Iterator[tuple[bytes, bytes]]:
         level_iterator.close()
 
 
+def _detail(exc: Exception) -> str:
+    """plyvel's error text (it carries LevelDB's status message as bytes)."""
+    if exc.args and isinstance(exc.args[0], bytes):
+        return exc.args[0].decode(errors="replace")
+    return str(exc)
+
+
+def _io_error(path: str, action: str, exc: Exception) -> StoreError:
+    return StoreError(f"cannot {action} {path}: {_detail(exc)}")
+
+
 def _open_error(path: str, exc: Exception) -> StoreError:
-    detail = (
-        exc.args[0].decode(errors="replace")
-        if exc.args and isinstance(exc.args[0], bytes)
-        else str(exc)
-    )
+    detail = _detail(exc)
     if isinstance(exc, plyvel.IOError) and any(m in detail.lower() for m in _LOCK_MARKERS):
         return StoreError(f"cannot open {path}: database is in use by another process ({detail})")
     return StoreError(f"cannot open {path}: {detail}")
