@@ -1,11 +1,14 @@
 """The `opentrust` command: one entry point for the shared-core tools.
 
-Sub-commands register themselves here as they land (`kv`, `devnet`, `sim`).
+Sub-commands: `kv` (the replicated key-value store), `devnet` (a local network of peers).
 """
 
 from __future__ import annotations
 
 import click
+
+from common.devnet import devnet
+from common.kv.cli import kv
 
 
 @click.group()
@@ -13,5 +16,11 @@ import click
 def main() -> None:
     """opentrust: peer processes for open-trust systems."""
 
+
+main.add_command(kv)
+main.add_command(devnet)
+
+if __name__ == "__main__":
+    main()
 
 __all__ = ["main"]
