@@ -23,7 +23,7 @@ import binascii
 import hmac
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -40,8 +40,10 @@ from common.kv import (
 )
 from common.kv.config import ClusterConfig
 from common.raft import ConfChange, ConfChangeType, NotLeader, ProposalDropped, RaftError
-from common.raft.driver import RaftNode
 from common.runtime import add_health_routes
+
+if TYPE_CHECKING:
+    from common.raft.driver import RaftNode
 
 MAX_REQUEST_BYTES = 2 * MAX_VALUE_BYTES + 64 * 1024  # value + expected, base64 overhead, slack
 REQUEST_TIMEOUT_S = 5.0  # a write or read that no quorum answers in this time fails with 503
