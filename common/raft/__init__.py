@@ -1,11 +1,16 @@
 """Raft consensus: a sans-I/O core (`core`), value types, a codec, storage and an asyncio driver."""
 
+from common.raft.codec import DecodeError
+from common.raft.core import RaftCore, RandomSource
 from common.raft.errors import (
     ConfChangeInProgress,
     CorruptState,
+    InvalidConfChange,
+    InvalidTransferTarget,
     NotLeader,
     ProposalDropped,
     RaftError,
+    RaftUsageError,
 )
 from common.raft.params import RaftParams
 from common.raft.types import (
@@ -32,16 +37,22 @@ __all__ = [
     "ConfChangeType",
     "ConfState",
     "CorruptState",
+    "DecodeError",
     "Entry",
     "EntryType",
     "HardState",
+    "InvalidConfChange",
+    "InvalidTransferTarget",
     "Message",
     "MessageType",
     "NotLeader",
     "PersistentState",
     "ProposalDropped",
+    "RaftCore",
     "RaftError",
     "RaftParams",
+    "RaftUsageError",
+    "RandomSource",
     "ReadState",
     "Ready",
     "Role",

@@ -34,3 +34,25 @@ class ConfChangeInProgress(UsageError, RaftError):
 
 class CorruptState(RaftError):
     """Stored state contradicts itself or the configuration; the node refuses to start."""
+
+
+class RaftUsageError(UsageError, RaftError):
+    """The caller used the Raft core wrongly (bad argument, call out of order)."""
+
+
+class InvalidConfChange(RaftUsageError):
+    """The membership change does not apply to the current configuration (Raft thesis §4.1)."""
+
+    def __init__(self, change: object, reason: str) -> None:
+        super().__init__(f"invalid membership change {change!r}: {reason}")
+        self.change = change
+        self.reason = reason
+
+
+class InvalidTransferTarget(RaftUsageError):
+    """Leadership can only move to a voter of the current configuration (Raft thesis §3.10)."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(f"cannot transfer leadership to {target!r}: {reason}")
+        self.target = target
+        self.reason = reason
