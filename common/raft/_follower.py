@@ -33,7 +33,7 @@ def handle_append(node: NodeState, m: Message) -> None:
         # The committed prefix is identical on every node (Raft §5.4): skip to its end.
         skip = log.committed - prev
         if skip >= len(entries):
-            _ack(node, m, log.committed)
+            _ack(node, m, m.log_index + len(m.entries))  # all present; nothing to do
             return
         entries = entries[skip:]
         prev = log.committed

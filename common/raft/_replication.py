@@ -117,6 +117,17 @@ def handle_append_response(node: NodeState, m: Message) -> None:
         on_progress(node, m.src, pr, m.log_index)
 
 
+def _lost_appends(node: NodeState, pr: Progress, m: Message) -> bool:
+    """Does a heartbeat response show that APPENDs sent before the heartbeat were lost?"""
+    if pr.state is not ProgressState.REPLICATE:
+        return False
+    if m.hint_index > 0:
+        return m.reject and m.hint_index == pr.next - 1  # it lacks the last entry we sent
+    # We could not name the last entry sent: it is compacted, so whatever happened to our
+    # APPENDs the follower now needs the snapshot; probing from its last index gets there.
+    return node.log.term(pr.next - 1) is None
+
+
 def handle_heartbeat_response(node: NodeState, m: Message) -> None:
     pr = node.progress.get(m.src)
     if pr is None:
@@ -138,8 +149,8 @@ def handle_heartbeat_response(node: NodeState, m: Message) -> None:
             return
     if pr.state is ProgressState.PROBE:
         pr.probe_sent = False  # the probe may be lost: send it again
-    elif m.reject and m.hint_index == pr.next - 1:
-        pr.become_probe(min(m.log_index + 1, m.hint_index))  # APPENDs before it were lost
+    elif _lost_appends(node, pr, m):
+        pr.become_probe(min(m.log_index + 1, pr.next - 1))
     if pr.match < node.log.last_index:
         probing = pr.state is ProgressState.PROBE
         node.need_append(m.src, AppendNeed.ALWAYS if probing else AppendNeed.ENTRIES)

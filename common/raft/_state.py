@@ -98,8 +98,16 @@ class NodeState:
         return self.confs.current
 
     def promotable(self) -> bool:
-        """Only voters campaign; learners and removed nodes never do (thesis §4.2.2)."""
-        return self.id in self.confs.current.voters
+        """May this node campaign? Voters may; learners and removed nodes may not (§4.2.2).
+
+        A node whose removal is appended but not known to be committed still may: it can hold
+        the longest log (a leader that removed itself and lost leadership before committing
+        the change), and without its campaign the remaining voters could never elect anyone.
+        It then counts votes of its latest configuration only, which excludes itself.
+        """
+        if self.id in self.confs.current.voters:
+            return True
+        return self.id in self.confs.at(self.log.committed).voters
 
     def quorum(self) -> int:
         return len(self.confs.current.voters) // 2 + 1
