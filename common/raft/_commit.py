@@ -7,7 +7,6 @@ driver has persisted), never through entries it merely holds in memory.
 
 from __future__ import annotations
 
-from common.raft._election import become_follower
 from common.raft._progress import Progress, ProgressState
 from common.raft._read_only import release_waiting
 from common.raft._state import AppendNeed, NodeState
@@ -45,8 +44,7 @@ def _committed(node: NodeState, old: int) -> None:
     )
     release_waiting(node)
     if node.id not in node.conf.voters and log.committed >= node.pending_conf_index:
-        become_follower(node, node.term, "")  # removed leader steps down (thesis §4.2.2)
-        return
+        node.stepping_down = True  # thesis §4.2.2: after telling the followers the commit
     node.need_append_all(AppendNeed.COMMIT)
 
 
@@ -58,8 +56,7 @@ def on_progress(node: NodeState, to: str, pr: Progress, index: int) -> None:
         pr.free_inflights(index)
     elif pr.snapshot is not None and pr.match >= pr.snapshot.meta.index:
         pr.become_replicate()
-    if maybe_commit(node) and node.progress.get(to) is not pr:
-        return  # this node stepped down
+    maybe_commit(node)
     node.need_append(to, AppendNeed.ENTRIES)
     if to == node.lead_transferee and pr.match == node.log.last_index:
         node.send(MessageType.TIMEOUT_NOW, to)  # the target is up to date (thesis §3.10)

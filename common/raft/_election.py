@@ -40,6 +40,7 @@ def reset(node: NodeState, term: int) -> None:
     node.pending_append = {}
     node.read_only.reset()
     node.uncommitted_bytes = 0
+    node.stepping_down = False
 
 
 def become_follower(node: NodeState, term: int, leader_id: str) -> None:
@@ -172,23 +173,30 @@ def apply_conf_entries(node: NodeState, entries: Iterable[Entry]) -> None:
 
 def conf_changed(node: NodeState) -> None:
     """Adapt the role and, on a leader, the follower progress to a new configuration."""
-    conf = node.conf
     if node.role is Role.LEADER:
-        for peer in [p for p in node.progress if p not in conf.members]:
-            del node.progress[peer]
-            node.pending_append.pop(peer, None)
-        last = node.log.last_index
-        for peer in sorted(conf.members - {node.id}):
-            pr = node.progress.get(peer)
-            if pr is None:
-                pr = Progress(last, node.params.max_inflight, is_learner=True)
-                pr.recent_active = True  # do not let check-quorum count a newcomer as dead
-                node.progress[peer] = pr
-                node.need_append(peer, AppendNeed.ALWAYS)
-            pr.is_learner = peer in conf.learners
-        if node.lead_transferee not in conf.voters:
-            node.lead_transferee = ""
+        _sync_progress(node)
     elif node.role in (Role.PRE_CANDIDATE, Role.CANDIDATE) and not node.promotable():
         become_follower(node, node.term, "")
     elif node.role in (Role.FOLLOWER, Role.LEARNER):
         node.role = node.follower_role()
+
+
+def _sync_progress(node: NodeState) -> None:
+    conf = node.conf
+    for peer, pr in node.progress.items():
+        if peer not in conf.members and not pr.departing_at:
+            # Keep replicating until the removal commits, so the removed node learns that it
+            # is out and stops campaigning; `flush` forgets it afterwards.
+            pr.departing_at = node.confs.last_index
+    last = node.log.last_index
+    for peer in sorted(conf.members - {node.id}):
+        member = node.progress.get(peer)
+        if member is None:
+            member = Progress(last, node.params.max_inflight, is_learner=True)
+            member.recent_active = True  # do not let check-quorum count a newcomer as dead
+            node.progress[peer] = member
+            node.need_append(peer, AppendNeed.ALWAYS)
+        member.is_learner = peer in conf.learners
+        member.departing_at = 0
+    if node.lead_transferee not in conf.voters:
+        node.lead_transferee = ""

@@ -25,6 +25,7 @@ class ProgressState(IntEnum):
 
 class Progress:
     __slots__ = (
+        "departing_at",
         "inflights",
         "is_learner",
         "match",
@@ -49,6 +50,7 @@ class Progress:
         self.max_inflight = max_inflight
         self.recent_active = False  # heard from since the last check-quorum round (§6.2)
         self.is_learner = is_learner
+        self.departing_at = 0  # index of the entry that removed it; replicated to until committed
         self.sent_commit = 0  # highest commit index sent, to skip redundant commit updates
         self.snapshot: Snapshot | None = None
         self.snapshot_offset = 0

@@ -10,6 +10,7 @@ heartbeat response.
 from __future__ import annotations
 
 from common.raft._commit import on_progress
+from common.raft._election import become_follower
 from common.raft._progress import Progress, ProgressState
 from common.raft._read_only import handle_read_ack
 from common.raft._snapshot import resend_stalled_chunk, start_snapshot
@@ -37,6 +38,26 @@ def flush(node: NodeState) -> None:
     if node.read_only.unsent:
         node.read_only.unsent = False
         bcast_heartbeat(node, node.read_only.last_context())
+    _forget_departed(node)
+    if node.stepping_down:
+        _hand_over(node)
+
+
+def _forget_departed(node: NodeState) -> None:
+    committed = node.log.committed
+    gone = [p for p, pr in node.progress.items() if 0 < pr.departing_at <= committed]
+    for peer in gone:
+        del node.progress[peer]
+
+
+def _hand_over(node: NodeState) -> None:
+    """A leader whose removal committed steps down (thesis §4.2.2), first asking the most
+    up-to-date voter to campaign at once instead of waiting for an election timeout."""
+    voters = node.conf.voters
+    ranked = sorted((pr.match, peer) for peer, pr in node.progress.items() if peer in voters)
+    if ranked and ranked[-1][0] == node.log.last_index:
+        node.send(MessageType.TIMEOUT_NOW, ranked[-1][1])
+    become_follower(node, node.term, "")
 
 
 def send_append(node: NodeState, to: str, pr: Progress, *, empty_ok: bool) -> bool:

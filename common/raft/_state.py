@@ -81,6 +81,7 @@ class NodeState:
         self.read_states: list[ReadState] = []
         self.read_only = ReadOnly()
         self.lead_transferee = ""
+        self.stepping_down = False  # removed by a committed change: hand over at the next flush
         self.pending_conf_index = 0
         self.uncommitted_bytes = 0
         self.last_snapshot: Snapshot | None = None
