@@ -195,7 +195,7 @@ def status(config_path: str, as_json: bool) -> None:
             click.echo(f"{row['id']:<6} {row['error']}")
         else:
             click.echo(
-                f"{row['id']:<6} {row['role']:<10} term={row['term']:<4} "
+                f"{row['id']:<6} {str(row['role']).lower():<10} term={row['term']:<4} "
                 f"leader={row['leader'] or '-':<6} commit={row['commit']:<8} "
                 f"applied={row['applied']:<8} last={row['last_index']}"
             )

@@ -156,6 +156,9 @@ class ClientApi:
             return _error(400, "rejected", str(exc))
         except PeerError as exc:
             return _error(exc.http_status, "bad_request", str(exc))
+        except web.HTTPException as exc:  # aiohttp's own answers (413, 404, 405) as JSON too
+            code = exc.reason.lower().replace(" ", "_")
+            return _error(exc.status, code, exc.reason)
 
     def _url_of(self, node_id: str) -> str | None:
         for node in self.config.cluster.nodes:

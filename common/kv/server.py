@@ -106,7 +106,7 @@ async def _serve_with_store(
         log, "role", node=node_id, role=role.name.lower(), leader=leader, term=term
     )
     await node.start()
-    runner = web.AppRunner(make_client_app(node, state_machine, config, token))
+    runner = web.AppRunner(make_client_app(node, state_machine, config, token), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, client_port).start()

@@ -104,7 +104,7 @@ class ProcessCluster:
                 if node_id == exclude or not self.alive(node_id):
                     continue
                 status = self.status(node_id)
-                if status and status.get("role") == "leader":
+                if status and str(status.get("role")).lower() == "leader":
                     return node_id
             time.sleep(0.05)
         logs = {n: (self.root / f"{n}.log").read_text()[-2000:] for n in self.ids}

@@ -177,6 +177,7 @@ def test_garbage_and_oversize_input_is_rejected_without_crash(cluster: ProcessCl
                     assert "message" in await response.json()
             async with session.post(url + "/v1/command", data=b"x" * (4 << 20)) as response:
                 codes.append(response.status)
+                assert (await response.json())["error"] == "request_entity_too_large"
             async with (
                 aiohttp.ClientSession() as anonymous,
                 anonymous.post(url + "/v1/command", json={"op": "get"}) as response,
