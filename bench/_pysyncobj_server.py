@@ -25,25 +25,39 @@ def build(self_addr: str, others: list[str], token: str) -> web.Application:
     syncobj = SyncObj(self_addr, others, conf=conf, consumers=[store])
     expected = token.encode()
 
-    async def command(request: web.Request) -> web.Response:
+    def authorized(request: web.Request) -> bool:
         supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").encode()
-        if not hmac.compare_digest(supplied, expected):
-            return web.json_response({"error": "unauthorized"}, status=401)
-        body = json.loads(await request.read())
+        return hmac.compare_digest(supplied, expected)
+
+    async def put(key: str, value: str) -> dict[str, object]:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[int] = loop.create_future()
 
         def callback(_result: object, error: int) -> None:
             loop.call_soon_threadsafe(_settle, done, error)
 
-        store.set(body["key"], body["value"], callback=callback)
+        store.set(key, value, callback=callback)
         try:
             error = await asyncio.wait_for(done, APPLY_TIMEOUT_S)
         except TimeoutError:
-            return web.json_response({"error": "timeout"}, status=503)
+            return {"error": "timeout"}
         if error != FAIL_REASON.SUCCESS:
-            return web.json_response({"error": f"fail {error}"}, status=503)
-        return web.json_response({"status": "ok", "index": 0})
+            return {"error": f"fail {error}"}
+        return {"status": "ok", "index": 0}
+
+    async def command(request: web.Request) -> web.Response:
+        if not authorized(request):
+            return web.json_response({"error": "unauthorized"}, status=401)
+        body = json.loads(await request.read())
+        result = await put(body["key"], body["value"])
+        return web.json_response(result, status=200 if "status" in result else 503)
+
+    async def batch(request: web.Request) -> web.Response:
+        if not authorized(request):
+            return web.json_response({"error": "unauthorized"}, status=401)
+        body = json.loads(await request.read())
+        results = await asyncio.gather(*(put(c["key"], c["value"]) for c in body["commands"]))
+        return web.json_response({"results": results})
 
     async def status(_request: web.Request) -> web.Response:
         leader = syncobj._getLeader()
@@ -53,6 +67,7 @@ def build(self_addr: str, others: list[str], token: str) -> web.Application:
 
     app = web.Application()
     app.router.add_post("/v1/command", command)
+    app.router.add_post("/v1/batch", batch)
     app.router.add_get("/status", status)
     return app
 

@@ -5,6 +5,10 @@
                         "expected_b64": str, "client_id": str, "seq": int}
                        → 200 {"status": "ok"|"not_found"|"cas_failed"|..., "value": ..., "index": n}
     GET  /v1/kv/{key}[?consistency=linearizable|serializable]  → 200 {"status", "value"} | 404
+    POST /v1/batch     {"commands": [command, ...]} (at most 256) → 200 {"results": [...]}
+                       pipelining: each command is proposed separately (same rules as
+                       /v1/command) and they share Raft rounds; each result stands alone
+                       (a result may be {"error": ..., "message": ...})
     POST /v1/members   {"action": "add-learner"|"promote"|"remove", "node": id}
     POST /v1/transfer  {"target": id}
     GET  /status, /healthz (no token needed)
@@ -18,6 +22,7 @@ command is applied once; linearizable reads use ReadIndex, serializable reads ar
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
@@ -47,6 +52,7 @@ if TYPE_CHECKING:
 
 MAX_REQUEST_BYTES = 2 * MAX_VALUE_BYTES + 64 * 1024  # value + expected, base64 overhead, slack
 REQUEST_TIMEOUT_S = 5.0  # a write or read that no quorum answers in this time fails with 503
+MAX_BATCH_COMMANDS = 256  # one pipelined request; bounds the work a single request can queue
 _OPS = {
     "get": KvOp.GET,
     "put": KvOp.PUT,
@@ -115,6 +121,18 @@ def parse_command(body: object) -> KvCommand:
         raise PeerError(f"invalid command: {exc}") from exc
 
 
+def _batch_result(outcome: object) -> dict[str, object]:
+    if isinstance(outcome, KvResult):
+        return result_json(outcome)
+    if isinstance(outcome, TimeoutError):  # asyncio.TimeoutError is TimeoutError on 3.11
+        return {"error": "timeout", "message": f"no quorum answered within {REQUEST_TIMEOUT_S:g} s"}
+    if isinstance(outcome, NotLeader):
+        return {"error": "not_leader", "message": str(outcome), "leader": outcome.leader_hint}
+    if isinstance(outcome, ProposalDropped):
+        return {"error": "dropped", "message": str(outcome)}
+    return {"error": "rejected", "message": str(outcome)}
+
+
 def result_json(result: KvResult) -> dict[str, object]:
     return {
         "status": result.status.name.lower(),
@@ -181,6 +199,22 @@ class ClientApi:
         assert isinstance(result, KvResult)
         return web.json_response(result_json(result))
 
+    async def batch(self, request: web.Request) -> web.Response:
+        body = await self._json_body(request)
+        items = body.get("commands") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH_COMMANDS:
+            raise PeerError(f"commands must be a list of 1..{MAX_BATCH_COMMANDS} commands")
+        commands = [parse_command(item) for item in items]
+        if any(cmd.op == KvOp.GET and not cmd.client_id for cmd in commands):
+            raise PeerError("a batch carries writes (or GETs with a session), not plain reads")
+        if not self.node.is_leader:
+            raise NotLeader(self.node.node_id, self.node.core.leader_id, self.node.core.term)
+        outcomes = await asyncio.gather(
+            *(self.node.propose(encode_command(cmd), REQUEST_TIMEOUT_S) for cmd in commands),
+            return_exceptions=True,
+        )
+        return web.json_response({"results": [_batch_result(o) for o in outcomes]})
+
     async def _linearizable_get(self, key: str) -> web.Response:
         await self.node.read_barrier(REQUEST_TIMEOUT_S)
         return self._local_get(key)
@@ -232,6 +266,7 @@ def make_client_app(
     api = ClientApi(node, state_machine, config, token)
     app = web.Application(middlewares=[api.guard], client_max_size=MAX_REQUEST_BYTES)
     app.router.add_post("/v1/command", api.command)
+    app.router.add_post("/v1/batch", api.batch)
     app.router.add_get("/v1/kv/{key}", api.get)
     app.router.add_post("/v1/members", api.members)
     app.router.add_post("/v1/transfer", api.transfer)
