@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from common.raft.errors import NotLeader
+from common.raft.params import RaftParams
 from common.raft.types import EntryType, MessageType, Role
 from tests.common.raft.cluster import Cluster
 
@@ -106,3 +107,36 @@ def test_leader_self_ack_needed_with_one_follower_ack() -> None:
     c.storage["1"].save(rd)
     leader.advance(rd)
     assert leader.commit_index == 2
+
+
+SIM_PARAMS = RaftParams(election_ticks=100, heartbeat_ticks=10)  # 10 ms ticks, as in 6.824
+
+
+def test_idle_second_costs_at_most_60_messages() -> None:
+    c = Cluster(["1", "2", "3"], params=SIM_PARAMS, seed=1)
+    c.elect("1")
+    before = c.sent
+    for _ in range(100):  # one second of 10 ms ticks
+        c.tick_all()
+        c.stabilize()
+    assert c.leaders() == ["1"]
+    assert c.sent - before <= 60
+
+
+def test_6824_count_budget() -> None:
+    c = Cluster(["1", "2", "3"], params=SIM_PARAMS, seed=2)
+    for _ in range(300):
+        c.tick_all()
+        c.stabilize()
+        if c.leaders():
+            break
+    assert c.sent <= 30
+    leader = c.nodes[c.leaders()[0]]
+    before = c.sent
+    start, _ = leader.propose(b"1")
+    for k in range(11):
+        leader.propose(b"%d" % k)
+    while any(c.nodes[i].commit_index < start + 11 for i in "123"):
+        c.tick_all()
+        c.stabilize()
+    assert c.sent - before <= (10 + 1 + 3) * 3
