@@ -155,17 +155,17 @@ def delete(key: str, config_path: str, as_json: bool) -> None:
 
 @kv.command()
 @click.argument("key")
-@click.argument("expected", required=False)
 @click.argument("new")
+@click.option("--expected", help="the value KEY must hold now")
 @click.option("--absent", is_flag=True, help="succeed only if KEY does not exist yet")
 @config_option
 @json_option
 def cas(
-    key: str, expected: str | None, new: str, absent: bool, config_path: str, as_json: bool
+    key: str, new: str, expected: str | None, absent: bool, config_path: str, as_json: bool
 ) -> None:
-    """Set KEY to NEW only if it holds EXPECTED now (or is absent, with --absent)."""
+    """Set KEY to NEW only if it holds --expected now (or is --absent)."""
     if (expected is None) != absent:
-        _fail("give EXPECTED or --absent, not both or neither", EXIT_USAGE)
+        _fail("give --expected VALUE or --absent, not both or neither", EXIT_USAGE)
     want = None if absent else (expected or "").encode()
     _print_reply(_run_client(config_path, lambda c: c.cas(key, want, new.encode())), as_json)
 
@@ -199,6 +199,28 @@ def status(config_path: str, as_json: bool) -> None:
                 f"leader={row['leader'] or '-':<6} commit={row['commit']:<8} "
                 f"applied={row['applied']:<8} last={row['last_index']}"
             )
+
+
+@kv.command()
+@click.argument("action", type=click.Choice(["add-learner", "promote", "remove"]))
+@click.argument("node")
+@config_option
+def member(action: str, node: str, config_path: str) -> None:
+    """Change membership one server at a time: add-learner, then promote; or remove."""
+    body = {"action": action, "node": node}
+    answer = _run_client(config_path, lambda c: c.admin("/v1/members", body))
+    conf = answer.get("conf") or {}
+    click.echo(f"voters: {', '.join(conf.get('voters', []))}")
+    click.echo(f"learners: {', '.join(conf.get('learners', [])) or '-'}")
+
+
+@kv.command()
+@click.argument("target")
+@config_option
+def transfer(target: str, config_path: str) -> None:
+    """Hand leadership to TARGET (for maintenance of the current leader)."""
+    answer = _run_client(config_path, lambda c: c.admin("/v1/transfer", {"target": target}))
+    click.echo(f"leader: {answer.get('leader') or 'election in progress'}")
 
 
 @kv.command()

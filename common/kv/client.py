@@ -121,6 +121,15 @@ class KvClient:
         return self._session
 
     async def _call(self, method: str, path: str, body: dict[str, Any] | None) -> KvReply:
+        return _reply(await self._request(method, path, body, accept=(200, 404)))
+
+    async def admin(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST an administrative request (/v1/members, /v1/transfer) to the leader."""
+        return await self._request("POST", path, body, accept=(200,))
+
+    async def _request(
+        self, method: str, path: str, body: dict[str, Any] | None, accept: tuple[int, ...]
+    ) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.deadline_s
         pause, last_problem = RETRY_PAUSE_S, "no node answered"
@@ -132,8 +141,8 @@ class KvClient:
                 last_problem = f"{self.urls[self._leader]}: {type(exc).__name__} {exc}".strip()
                 self._leader = (self._leader + 1) % len(self.urls)
             else:
-                if status in (200, 404) and "status" in answer:
-                    return _reply(answer)
+                if status in accept and "error" not in answer:
+                    return answer
                 last_problem = f"{self.urls[self._leader]}: {answer.get('message', status)}"
                 if status == 421:
                     self._follow_redirect(answer)

@@ -32,7 +32,14 @@ def free_ports(n: int) -> list[int]:
 
 
 class ProcessCluster:
-    def __init__(self, root: Path, nodes: int = 3, *, snapshot_entries: int = 10_000) -> None:
+    def __init__(
+        self,
+        root: Path,
+        nodes: int = 3,
+        *,
+        snapshot_entries: int = 10_000,
+        learners: tuple[str, ...] = (),
+    ) -> None:
         self.root = root
         self.ids = [f"n{i + 1}" for i in range(nodes)]
         ports = free_ports(2 * nodes)
@@ -44,6 +51,7 @@ class ProcessCluster:
             lines.append(
                 f'[[cluster.nodes]]\nid = "{node_id}"\npeer_port = {self.peer_ports[node_id]}\n'
                 f"client_port = {self.client_ports[node_id]}\n"
+                + ("voter = false\n" if node_id in learners else "")
             )
         lines.append(f"[raft]\nsnapshot_entries = {snapshot_entries}\n")
         self.config.write_text("\n".join(lines))
@@ -109,6 +117,10 @@ class ProcessCluster:
             time.sleep(0.05)
         logs = {n: (self.root / f"{n}.log").read_text()[-2000:] for n in self.ids}
         raise AssertionError(f"no leader within {timeout} s; log tails: {logs}")
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "common.cli", "kv", *args, "--config", str(self.config)]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
 
     def log_text(self, node_id: str) -> str:
         return (self.root / f"{node_id}.log").read_text()

@@ -218,8 +218,12 @@ def test_cli_round_trip_and_exit_codes(cluster: ProcessCluster) -> None:
     assert (got.returncode, got.stdout.strip()) == (0, "hello")
     missing = cli("get", "nope")
     assert missing.returncode == 1 and "not found" in missing.stderr
-    bad = cli("cas", "greeting", "x", "y", "--absent")
+    bad = cli("cas", "greeting", "y", "--expected", "x", "--absent")
     assert bad.returncode == 2 and bad.stderr.startswith("error:")
+    assert cli("cas", "lock", "me", "--absent").returncode == 0
+    taken = cli("cas", "lock", "you", "--absent")
+    assert taken.returncode == 1 and "cas failed" in taken.stderr
+    assert cli("cas", "lock", "you", "--expected", "me").returncode == 0
     status = cli("status")
     assert status.returncode == 0 and "leader" in status.stdout
 
@@ -249,3 +253,27 @@ def test_data_dir_of_another_node_is_refused(cluster: ProcessCluster) -> None:
     )
     assert result.returncode == 2
     assert "belongs to cluster 'itest' node 'n2'" in result.stderr
+
+
+def test_membership_changes_and_transfer_from_the_cli(tmp_path: Path) -> None:
+    cluster = ProcessCluster(tmp_path, nodes=4, learners=("n4",))
+    cluster.start_all()
+    try:
+        leader = cluster.wait_leader()
+        assert cluster.cli("put", "m", "1").returncode == 0
+        promoted = cluster.cli("member", "promote", "n4")
+        assert promoted.returncode == 0, promoted.stderr
+        assert "voters: n1, n2, n3, n4" in promoted.stdout
+        again = cluster.cli("member", "promote", "n4")
+        assert again.returncode == 2 and "error:" in again.stderr
+        removed_id = next(n for n in ("n1", "n2", "n3") if n != leader)
+        removed = cluster.cli("member", "remove", removed_id)
+        assert removed.returncode == 0, removed.stderr
+        assert removed_id not in removed.stdout.splitlines()[0]
+        moved = cluster.cli("transfer", "n4")
+        assert moved.returncode == 0, moved.stderr
+        assert cluster.wait_leader() == "n4"
+        got = cluster.cli("get", "m")
+        assert (got.returncode, got.stdout.strip()) == (0, "1")
+    finally:
+        cluster.stop_all()
