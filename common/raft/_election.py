@@ -41,6 +41,7 @@ def reset(node: NodeState, term: int) -> None:
     node.read_only.reset()
     node.uncommitted_bytes = 0
     node.stepping_down = False
+    node.departing = False
 
 
 def become_follower(node: NodeState, term: int, leader_id: str) -> None:
@@ -188,6 +189,7 @@ def _sync_progress(node: NodeState) -> None:
             # Keep replicating until the removal commits, so the removed node learns that it
             # is out and stops campaigning; `flush` forgets it afterwards.
             pr.departing_at = node.confs.last_index
+            node.departing = True
     last = node.log.last_index
     for peer in sorted(conf.members - {node.id}):
         member = node.progress.get(peer)

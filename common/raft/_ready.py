@@ -21,16 +21,20 @@ def has_ready(node: NodeState) -> bool:
         return False
     flush(node)
     log = node.log
+    hard, soft = node.prev_hard, node.prev_soft
     return bool(
         node.msgs
         or node.read_states
-        or log.has_unstable()
-        or log.has_committed()
+        or log.stable_index < log.last_index
+        or log.applied < log.committed
         or node.pending_snapshot is not None
         or node.local_snapshot is not None
         or node.compacted_through
-        or node.hard_state() != node.prev_hard
-        or node.soft_state() != node.prev_soft
+        or log.committed != hard.commit
+        or node.term != hard.term
+        or node.vote != hard.vote
+        or node.role is not soft.role
+        or node.leader_id != soft.leader_id
     )
 
 
@@ -39,30 +43,33 @@ def build_ready(node: NodeState) -> Ready:
         raise RaftUsageError("advance() the previous Ready before asking for another")
     flush(node)
     log = node.log
-    hard, soft = node.hard_state(), node.soft_state()
-    prev = node.prev_hard
-    entries = log.unstable_entries()
-    must_sync = (
-        bool(entries)
-        or node.pending_snapshot is not None
-        or hard.term != prev.term
-        or hard.vote != prev.vote
-    )
+    prev, prev_soft = node.prev_hard, node.prev_soft
+    vote_changed = node.term != prev.term or node.vote != prev.vote
+    hard = None
+    if vote_changed or log.committed != prev.commit:
+        hard = node.prev_hard = node.hard_state()
+    soft = None
+    if (node.role, node.leader_id, node.term) != (
+        prev_soft.role,
+        prev_soft.leader_id,
+        prev_soft.term,
+    ):
+        soft = node.prev_soft = node.soft_state()
+    entries = log.unstable_entries() if log.stable_index < log.last_index else ()
     node.ready_seq += 1
     ready = Ready(
-        soft_state=soft if soft != node.prev_soft else None,
-        hard_state=hard if hard != prev else None,
+        soft_state=soft,
+        hard_state=hard,
         entries=entries,
         snapshot=node.pending_snapshot,
-        committed_entries=log.next_committed_entries(),
+        committed_entries=log.next_committed_entries() if log.applied < log.committed else (),
         messages=_combine_acks(node.msgs),
         read_states=tuple(node.read_states),
-        must_sync=must_sync,
+        must_sync=bool(entries) or node.pending_snapshot is not None or vote_changed,
         compacted_through=node.compacted_through,
         local_snapshot=node.local_snapshot,
         _seq=node.ready_seq,
     )
-    node.prev_hard, node.prev_soft = hard, soft
     node.msgs = []
     node.read_states = []
     node.pending_snapshot = node.local_snapshot = None

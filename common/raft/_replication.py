@@ -38,7 +38,8 @@ def flush(node: NodeState) -> None:
     if node.read_only.unsent:
         node.read_only.unsent = False
         bcast_heartbeat(node, node.read_only.last_context())
-    _forget_departed(node)
+    if node.departing:
+        _forget_departed(node)
     if node.stepping_down:
         _hand_over(node)
 
@@ -48,6 +49,7 @@ def _forget_departed(node: NodeState) -> None:
     gone = [p for p, pr in node.progress.items() if 0 < pr.departing_at <= committed]
     for peer in gone:
         del node.progress[peer]
+    node.departing = any(pr.departing_at for pr in node.progress.values())
 
 
 def _hand_over(node: NodeState) -> None:

@@ -82,6 +82,7 @@ class NodeState:
         self.read_only = ReadOnly()
         self.lead_transferee = ""
         self.stepping_down = False  # removed by a committed change: hand over at the next flush
+        self.departing = False  # some progress entry belongs to a node being removed
         self.pending_conf_index = 0
         self.uncommitted_bytes = 0
         self.last_snapshot: Snapshot | None = None
