@@ -80,9 +80,13 @@ def handle_snapshot_response(node: NodeState, m: Message) -> None:
         pr.maybe_update(m.log_index)
         on_progress(node, m.src, pr, m.log_index)
         node.need_append(m.src, AppendNeed.COMMIT)
-    elif m.reject or m.offset == pr.snapshot_sent:
+    elif m.reject or m.offset >= pr.snapshot_sent:
+        # The follower wants another offset, or holds the chunk in flight (or more, after a
+        # delayed duplicate made us go back): continue from what it holds.
         pr.snapshot_offset = min(m.offset, len(snapshot.data))
         send_chunk(node, m.src, pr)
+    else:
+        pr.snapshot_offset = max(pr.snapshot_offset, m.offset)  # an older chunk's answer
 
 
 # --- follower side ----------------------------------------------------------------------------

@@ -137,3 +137,36 @@ def test_snapshot_whose_last_entry_is_in_the_log_keeps_the_suffix() -> None:
     assert rd.hard_state is not None and rd.hard_state.commit == 2
     assert follower.last_index == 3 and follower.snapshot_index == 0
     assert [e.index for e in rd.committed_entries] == [2]
+
+
+def test_delayed_duplicate_rejection_does_not_stall_the_transfer() -> None:
+    c = cluster(chunk=8)
+    leader = c.elect("1")
+    c.isolated = {"3"}
+    for k in range(4):
+        c.propose("1", b"v%d" % k)
+    leader.compact(leader.applied_index, c.machines["1"].snapshot())
+    c.stabilize()
+    c.isolated = set()
+    leader.tick()
+    stale = None
+    for _ in range(50):  # step by step until the follower holds two chunks
+        for node_id in "123":
+            c.process_ready(node_id)
+        msgs, c.network = c.network, []
+        for m in msgs:
+            if m.type is MessageType.SNAPSHOT_RESP and stale is None:
+                stale = Message(
+                    MessageType.SNAPSHOT_RESP, "3", "1", m.term, log_index=m.log_index, reject=True
+                )
+            c.deliver(m)
+        incoming = c.nodes["3"]._node.incoming
+        if incoming is not None and len(incoming.data) >= 16:
+            break
+    assert stale is not None
+    leader.step(stale)  # an old "start again from 0" arrives late
+    c.stabilize()
+    for _ in range(3):
+        leader.tick()
+        c.stabilize()
+    assert c.nodes["3"].snapshot_index == 5
