@@ -135,11 +135,16 @@ class Message:
     - *_RESP to votes: `reject`.
     - APPEND: `log_index`/`log_term` = prevLogIndex/prevLogTerm, `entries`, `commit`.
     - APPEND_RESP: `log_index` = last index now matching on success; on rejection
-      `reject=True`, `hint_index`/`hint_term` = conflict index/term for fast backup (Raft §5.3).
+      `reject=True`, `hint_index`/`hint_term` = conflict index/term for fast backup (Raft §5.3)
+      and `log_index` = the rejected prevLogIndex.
     - HEARTBEAT: `commit`, `context` (ReadIndex round). HEARTBEAT_RESP echoes `context`.
+      A HEARTBEAT also names the last entry sent to that follower in `log_index`/`log_term`
+      (0/0 if none); the HEARTBEAT_RESP echoes that index in `hint_index`, sets `reject` if the
+      follower lacks that entry, and carries the follower's last index in `log_index`.
     - SNAPSHOT: `snapshot_meta`, `offset`, `data` (chunk), `done`.
       SNAPSHOT_RESP: `offset` = bytes received so far, `reject` if out of order,
-      `log_index` = snapshot index once installed.
+      `log_index` = snapshot index (of the snapshot being received), `done` once installed
+      (or once the follower is known to hold it already).
     """
 
     type: MessageType
