@@ -152,7 +152,11 @@ class RaftNode:
         return self.core.role == Role.LEADER
 
     def status(self) -> dict[str, object]:
-        return {**self.core.status(), "driver": dict(self.stats)}
+        status = {**self.core.status(), "driver": dict(self.stats)}
+        transport_stats = getattr(self._transport, "stats", None)
+        if callable(transport_stats):
+            status["transport"] = transport_stats()
+        return status
 
     async def _enqueue(
         self, data: bytes, kind: EntryType, change: ConfChange | None, timeout: float

@@ -14,7 +14,8 @@ import aiohttp
 import pytest
 
 from common.kv.client import KvClient, KvUnavailable
-from tests.integration._cluster import ProcessCluster
+from common.net import AiohttpTransport, ClusterAuth, PeerAddress
+from tests.integration._cluster import ProcessCluster, free_ports
 
 pytestmark = pytest.mark.integration
 
@@ -189,6 +190,47 @@ def test_garbage_and_oversize_input_is_rejected_without_crash(cluster: ProcessCl
     assert codes == [400, 400, 400, 400, 413, 401]
     assert cluster.alive(leader)
     assert run(write_many(cluster, "after", 3)) == ["after0", "after1", "after2"]
+
+
+def test_wrong_secret_peer_is_refused_and_follower_redirects(cluster: ProcessCluster) -> None:
+    leader = cluster.wait_leader()
+    follower = next(n for n in cluster.ids if n != leader)
+    target = PeerAddress(leader, "127.0.0.1", cluster.peer_ports[leader])
+    me = PeerAddress(follower, "127.0.0.1", free_ports(1)[0])
+
+    async def impostor() -> None:
+        transport = AiohttpTransport(follower, me, {leader: target}, ClusterAuth(b"w" * 32))
+        await transport.start()
+        transport.send(leader, b"\x00" * 10)
+        await asyncio.sleep(1.0)
+        await transport.close()
+
+    run(impostor())
+    status = cluster.status(leader)
+    assert status is not None
+    transport = status["transport"]
+    assert isinstance(transport, dict) and transport["rejected_connections"] >= 1
+    assert "secret" in str(transport["last_reject_reason"]) or "proof" in str(
+        transport["last_reject_reason"]
+    )
+
+    async def ask_follower() -> tuple[int, dict[str, object]]:
+        headers = {"Authorization": f"Bearer {cluster.token}"}
+        async with (
+            aiohttp.ClientSession(headers=headers) as session,
+            session.post(
+                cluster.url(follower) + "/v1/command", json={"op": "put", "key": "k", "value": "v"}
+            ) as response,
+        ):
+            return response.status, await response.json()
+
+    code, body = run(ask_follower())  # type: ignore[misc]
+    assert code == 421
+    assert (body["error"], body["leader"], body["leader_url"]) == (
+        "not_leader",
+        leader,
+        cluster.url(leader),
+    )
 
 
 def test_no_quorum_is_a_clear_timeout(cluster: ProcessCluster) -> None:
