@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 from common.kv.client import KvClient, KvUnavailable
 from common.net import AiohttpTransport, ClusterAuth, PeerAddress
 from tests.integration._cluster import ProcessCluster, free_ports
+from tests.lincheck import Operation, check_history
 
 pytestmark = pytest.mark.integration
 
@@ -319,3 +321,46 @@ def test_membership_changes_and_transfer_from_the_cli(tmp_path: Path) -> None:
         assert (got.returncode, got.stdout.strip()) == (0, "1")
     finally:
         cluster.stop_all()
+
+
+def test_history_under_leader_kill_is_linearizable(cluster: ProcessCluster) -> None:
+    leader = cluster.wait_leader()
+    history: list[Operation] = []
+    keys = ["x", "y", "z"]
+
+    async def client(n: int, stop_at: float) -> None:
+        rng = random.Random(n)
+        async with KvClient(cluster.urls, cluster.token, client_id=f"c{n}", deadline_s=8) as kv:
+            i = 0
+            while time.monotonic() < stop_at:
+                key, value = rng.choice(keys), f"{n}.{i};".encode()
+                kind = rng.choice(("get", "put", "append", "append"))
+                call = time.monotonic_ns()
+                try:
+                    if kind == "get":
+                        reply = await kv.get(key)
+                        output: object = reply.value
+                    elif kind == "put":
+                        await kv.put(key, value)
+                        output = None
+                    else:
+                        await kv.append(key, value)
+                        output = None
+                    ret: int | None = time.monotonic_ns()
+                except KvUnavailable:
+                    output, ret = None, None
+                inp = None if kind == "get" else value
+                history.append(Operation(f"c{n}", kind, key, inp, None, output, call, ret))
+                i += 1
+
+    async def scenario() -> None:
+        stop_at = time.monotonic() + 5
+        tasks = [asyncio.create_task(client(n, stop_at)) for n in range(4)]
+        await asyncio.sleep(1.5)
+        cluster.kill(leader)
+        await asyncio.gather(*tasks)
+
+    run(scenario())
+    assert len(history) > 100
+    result = check_history(history, timeout_s=60)
+    assert result.ok is True, f"{result.bad_key}: {result.explanation}"
