@@ -54,9 +54,15 @@ REQUEST_TYPES = frozenset(
 # nothing lost, FIFO per link. Each directed link gets its own fixed latency in this range, so
 # links differ but never reorder (see `SimCluster.set_faults`).
 RELIABLE = LinkFaults(delay_min=1, delay_max=5)
-# labrpc's unreliable mode: ~10% of requests and of replies lost, short random delays (0-27 ms),
-# and reordering; messages here are one-way, so 10% per message is the same loss per leg.
-UNRELIABLE = LinkFaults(drop=0.1, duplicate=0.02, reorder=0.1, delay_min=1, delay_max=27)
+# labrpc's unreliable mode: 10% of requests and 10% of replies lost, random 0-27 ms delays
+# (which reorder); messages here are one-way, so 10% per message is the same loss per leg.
+# labrpc never duplicates; 2% duplicates here add a fault Raft must also survive.
+UNRELIABLE = LinkFaults(drop=0.1, duplicate=0.02, delay_min=1, delay_max=27)
+
+# labrpc's LongReordering: 600 in 900 replies are held back 200 + rand(1 + rand(2000)) ms.
+LONG_REORDER_PERMILLE = 667
+LONG_REORDER_BASE_MS = 200
+LONG_REORDER_SPREAD_MS = 2000
 
 
 class SimCluster:
@@ -85,6 +91,7 @@ class SimCluster:
         self.checker = SafetyChecker()
         self.fault_rng = random.Random(self.rng.getrandbits(64))  # torn tails of crashes
         bootstrap = ConfState(voters=frozenset(ids if voters is None else voters))
+        self.bootstrap = bootstrap
         self.nodes: dict[str, SimNode] = {}
         for node_id in ids:
             self.nodes[node_id] = SimNode(
@@ -101,6 +108,7 @@ class SimCluster:
         self.raft_requests_sent = 0  # Raft messages that are requests (REQUEST_TYPES)
         self.raft_requests_by_node: dict[str, int] = dict.fromkeys(ids, 0)
         self.raft_sent_by_type: dict[MessageType, int] = dict.fromkeys(MessageType, 0)
+        self.long_reordering = False  # hold back replies as labrpc's LongReordering does
         self.loop.add_source(self)
         self.set_faults(faults)
         for node_id in ids:
@@ -156,19 +164,29 @@ class SimCluster:
 
     def _send_raft(self, msg: Message) -> None:
         self.raft_sent_by_type[msg.type] += 1
+        payload = bytes((CHAN_RAFT,)) + encode_message(msg)
         if msg.type in REQUEST_TYPES:
             self.raft_requests_sent += 1
             self.raft_requests_by_node[msg.src] += 1
-        self._send(msg.src, msg.dst, bytes((CHAN_RAFT,)) + encode_message(msg))
+        elif self.long_reordering:
+            rng = self.fault_rng
+            if rng.randrange(1000) < LONG_REORDER_PERMILLE:
+                hold = LONG_REORDER_BASE_MS + rng.randrange(
+                    1 + rng.randrange(LONG_REORDER_SPREAD_MS)
+                )
+                self._send(msg.src, msg.dst, payload, self.loop.now + hold)
+                return
+        self._send(msg.src, msg.dst, payload)
 
     def send_client(self, src: str, dst: str, body: bytes) -> None:
         """Send a client-channel frame (request or reply) through the network."""
         self._send(src, dst, bytes((CHAN_CLIENT,)) + body)
 
-    def _send(self, src: str, dst: str, payload: bytes) -> None:
+    def _send(self, src: str, dst: str, payload: bytes, at: int | None = None) -> None:
+        """Put `payload` on the wire now (or at `at`, for a reply the sender holds back)."""
         if self._cut and (src, dst) in self._cut:
             return  # partitioned: the packet never makes it onto the wire
-        self.net.send(src, dst, payload, self.loop.now)
+        self.net.send(src, dst, payload, self.loop.now if at is None else at)
 
     def add_endpoint(self, endpoint_id: str, handler: Callable[[str, bytes], None]) -> None:
         """Attach a non-Raft endpoint (a clerk) that receives client frames."""
@@ -207,14 +225,16 @@ class SimCluster:
         self.start(node_id)
 
     def add_node(self, node_id: str, make_app: Callable[[SimNode], App]) -> SimNode:
-        """A new, empty machine (no bootstrap membership); it joins through a conf change."""
+        """A new, empty machine that joins through a conf change. Like every member it is
+        configured with the bootstrap membership, the base that the CONF_CHANGE entries of
+        the log apply to (a log replicated from index 1 carries no other base)."""
         self.net.add_node(node_id)
         if self.faults is RELIABLE:
             self._fix_latencies()
         node = SimNode(
             node_id,
             self.params,
-            None,
+            self.bootstrap,
             random.Random(self.rng.getrandbits(64)),
             self._send_raft,
             make_app,

@@ -2,21 +2,17 @@
 
 A crash here is a power loss: the node's `SimStore` loses every write not followed by a synced
 write, so these tests also check that the core asks for `must_sync` whenever it must.
-`set_long_reordering` stands for labrpc's LongReordering (about 2/3 of RPCs held back up to
-~2 s): here 40% of one-way messages get up to 2 s extra, so ~64% of round trips are delayed.
+From iteration 200 on, Figure8Unreliable turns on labrpc's LongReordering: two replies in
+three are held back 200 ms + rand(1 + rand(2000)) ms (`SimCluster.long_reordering`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import replace
 from typing import Any
 
-from tests.sim.cluster import UNRELIABLE
 from tests.sim.raft_harness import ELECTION_TIMEOUT_MS as ELECTION
 from tests.sim.raft_harness import RaftHarness, cmd_bytes
-
-LONG_REORDERING = replace(UNRELIABLE, reorder=0.4, long_delay_max=2000)
 
 
 def test_persist1(seed: int) -> None:
@@ -152,7 +148,7 @@ def test_figure8_unreliable(seed: int) -> None:
     nup = servers
     for iters in range(1000):
         if iters == 200:
-            h.cluster.set_faults(LONG_REORDERING)
+            h.cluster.long_reordering = True
         leader = -1
         for i in range(servers):
             ok = h.start(i, h.rand.randrange(10000))[2]
