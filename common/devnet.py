@@ -60,13 +60,20 @@ def _print_banner(config_path: Path, log_dir: Path) -> None:
 @click.command()
 @click.option("--data-dir", default="./devnet-data", show_default=True, type=click.Path())
 @click.option("--kv-nodes", default=3, show_default=True, type=click.IntRange(1, 7))
-def devnet(data_dir: str, kv_nodes: int) -> None:
+@click.option(
+    "--base-port",
+    default=DEVNET_KV_BASE_PORT,
+    show_default=True,
+    type=click.IntRange(1024, 65000),
+    help="KV peer ports are base+1.., client ports base+101.. (on first start)",
+)
+def devnet(data_dir: str, kv_nodes: int, base_port: int) -> None:
     """Run a local network of opentrust peers until Ctrl-C."""
     root = Path(data_dir).resolve()
     log_dir = root / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     config_path = write_cluster_files(
-        root / "kv", nodes=kv_nodes, base_port=DEVNET_KV_BASE_PORT, name="devnet"
+        root / "kv", nodes=kv_nodes, base_port=base_port, name="devnet"
     )
     config = load_cluster_config(config_path)
     procs = {f"kv-{n.id}": _spawn_kv(config_path, n.id, log_dir) for n in config.cluster.nodes}
