@@ -155,11 +155,8 @@ class SimCluster:
             return None  # a crashed machine receives nothing
         if channel == CHAN_RAFT:
             core.step(decode_message(body))
-        else:
-            receive = getattr(node.app, "receive", None)
-            if receive is None:
-                return None
-            receive(src, body)
+        elif node.app is not None:
+            node.app.receive(src, body)
         return node
 
     def _send_raft(self, msg: Message) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Generator
-from typing import Any
+from typing import Any, NoReturn
 
 from tests.sim.checkers import (
     check_acked_writes,
@@ -80,7 +80,7 @@ class KvHarness:
 
     # -- plumbing -----------------------------------------------------------------------------
 
-    def fail(self, message: str) -> None:
+    def fail(self, message: str) -> NoReturn:
         raise AssertionError(f"SEED={self.seed}: {message}")
 
     def sleep(self, ms: int) -> None:

@@ -15,6 +15,7 @@ retries with the same session (client_id, seq), so the retry is applied at most 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,7 +96,9 @@ class _WaitingRead:
 class KvServer:
     """The app of one node incarnation in the KV tests (state is lost on crash)."""
 
-    def __init__(self, node: SimNode, send_client: Any, max_raft_state: int) -> None:
+    def __init__(
+        self, node: SimNode, send_client: Callable[[str, str, bytes], None], max_raft_state: int
+    ) -> None:
         self.node = node
         self.send_client = send_client
         self.max_raft_state = max_raft_state  # -1: never snapshot (6.824's maxraftstate)

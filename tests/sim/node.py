@@ -33,7 +33,11 @@ _HS_KEY = RAFT_PREFIX + b"hs"
 
 
 class App(Protocol):
-    """The application side of one node incarnation (built anew at every restart)."""
+    """The application side of one node incarnation (built anew at every restart).
+
+    `receive` takes client frames; the cluster drains the node's Ready after them."""
+
+    def receive(self, src: str, body: bytes) -> None: ...
 
     def restore(self, snapshot: Snapshot) -> None: ...
 

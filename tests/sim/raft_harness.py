@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Generator
-from typing import Any
+from typing import Any, NoReturn
 
 import msgpack
 
@@ -101,6 +101,9 @@ class ApplyLog:
         self.last_applied = entry.index
         self.harness.max_index = max(self.harness.max_index, entry.index)
 
+    def receive(self, src: str, body: bytes) -> None:
+        """The Raft tests have no clients on the network."""
+
     def read_states(self, states: tuple[ReadState, ...]) -> None:
         """The Raft tests issue no reads."""
 
@@ -144,7 +147,7 @@ class RaftHarness:
 
     # -- plumbing -----------------------------------------------------------------------------
 
-    def fail(self, message: str) -> None:
+    def fail(self, message: str) -> NoReturn:
         raise AssertionError(f"SEED={self.seed}: {message}")
 
     def sleep(self, ms: int) -> None:

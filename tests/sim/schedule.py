@@ -41,7 +41,7 @@ _ACTIONS = (
     ("restart", 3),
     ("transfer", 1),
     ("snapshot", 1),
-    ("member", 2),
+    ("member", 4),
 )
 
 

@@ -256,6 +256,40 @@ def test_backup(seed: int) -> None:
     h.one(h.rand_int(), servers, True)
 
 
+def _requests(h: RaftHarness) -> int:
+    return h.cluster.raft_requests_sent
+
+
+def _carried(h: RaftHarness) -> int:
+    return int(h.cluster.net.messages_sent)
+
+
+def _count_agreement(h: RaftHarness, iters: int) -> tuple[int, int] | None:
+    """One try of Go's agreement phase: Start 1 + iters + 1 commands on the leader, wait for
+    the first 1 + iters; returns the (requests, messages) it took, None if the term moved."""
+    leader = h.check_one_leader()
+    requests1, carried1 = _requests(h), _carried(h)
+    starti, term, ok = h.start(leader, 1)
+    if not ok:
+        return None  # the leader moved on really quickly
+    cmds: list[int] = []
+    for i in range(1, iters + 2):
+        x = h.rand.getrandbits(31)
+        cmds.append(x)
+        index1, term1, ok1 = h.start(leader, x)
+        if term1 != term or not ok1:
+            return None
+        assert starti + i == index1, "Start() failed"
+    for i in range(1, iters + 1):
+        cmd = h.wait(starti + i, h.n, term)
+        if cmd == -1:
+            return None  # term changed: try again
+        assert cmd == cmd_bytes(cmds[i - 1]), f"wrong value {cmd!r} committed at {starti + i}"
+    if any(h.get_state(j)[0] != term for j in range(h.n)):
+        return None  # term changed: cannot expect low counts
+    return _requests(h) - requests1, _carried(h) - carried1
+
+
 def test_count(seed: int) -> None:
     """RPC counts aren't too high.
 
@@ -264,59 +298,25 @@ def test_count(seed: int) -> None:
     which is the same quantity, and also check that all messages the network carried
     (requests + replies) stay within twice the bound.
     """
-    servers = 3
+    servers, iters = 3, 10
     h = RaftHarness(servers, seed)
-
-    def rpcs() -> int:
-        return h.cluster.raft_requests_sent
-
-    def carried() -> int:
-        return int(h.cluster.net.messages_sent)
-
-    leader = h.check_one_leader()
-    total1 = rpcs()
+    h.check_one_leader()
+    total1 = _requests(h)
     assert 1 <= total1 <= 30, f"too many or few RPCs ({total1}) to elect initial leader"
-    assert carried() <= 2 * 30, f"{carried()} messages to elect the initial leader"
-    iters = 10
-    success = False
-    total2 = 0
+    assert _carried(h) <= 2 * 30, f"{_carried(h)} messages to elect the initial leader"
+    used = None
     for attempt in range(5):
         if attempt > 0:
-            h.sleep(3000)
-        leader = h.check_one_leader()
-        total1, carried1 = rpcs(), carried()
-        starti, term, ok = h.start(leader, 1)
-        if not ok:
-            continue
-        cmds: list[int] = []
-        moved_on = False
-        for i in range(1, iters + 2):
-            x = h.rand.getrandbits(31)
-            cmds.append(x)
-            index1, term1, ok1 = h.start(leader, x)
-            if term1 != term or not ok1:
-                moved_on = True
-                break
-            assert starti + i == index1, "Start() failed"
-        if moved_on:
-            continue
-        for i in range(1, iters + 1):
-            cmd = h.wait(starti + i, servers, term)
-            if cmd == -1:
-                moved_on = True  # term changed: try again
-                break
-            assert cmd == cmd_bytes(cmds[i - 1]), f"wrong value {cmd!r} committed at {starti + i}"
-        if moved_on or any(h.get_state(j)[0] != term for j in range(servers)):
-            continue
-        total2, carried2 = rpcs(), carried()
-        bound = (iters + 1 + 3) * 3
-        assert total2 - total1 <= bound, f"too many RPCs ({total2 - total1}) for {iters} entries"
-        assert carried2 - carried1 <= 2 * bound, f"{carried2 - carried1} messages for {iters}"
-        success = True
-        break
-    assert success, "term changed too often"
-    carried2 = carried()
+            h.sleep(3000)  # give the solution some time to settle
+        used = _count_agreement(h, iters)
+        if used is not None:
+            break
+    assert used is not None, "term changed too often"
+    bound = (iters + 1 + 3) * 3
+    assert used[0] <= bound, f"too many RPCs ({used[0]}) for {iters} entries"
+    assert used[1] <= 2 * bound, f"too many messages ({used[1]}) for {iters} entries"
+    total2, carried2 = _requests(h), _carried(h)
     h.sleep(ELECTION)
-    total3 = rpcs()
-    assert total3 - total2 <= 3 * 20, f"too many RPCs ({total3 - total2}) for 1 second idle"
-    assert carried() - carried2 <= 2 * 3 * 20, "too many messages for 1 second of idleness"
+    idle = _requests(h) - total2
+    assert idle <= 3 * 20, f"too many RPCs ({idle}) for 1 second of idleness"
+    assert _carried(h) - carried2 <= 2 * 3 * 20, "too many messages for 1 second of idleness"
