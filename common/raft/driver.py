@@ -266,9 +266,14 @@ class RaftNode:
         self._send(early)
         if _has_writes(ready, self._storage.first_index):
             self.stats["writes"] += 1
-            if ready.must_sync or ready.local_snapshot is not None:  # slow: off the loop
+            if leader and (ready.must_sync or ready.local_snapshot is not None):
+                # Off the loop: the appends sent above leave while the leader syncs, and
+                # proposals arriving meanwhile gather for the next batch.
                 await asyncio.to_thread(self._storage.save, ready)
-            else:  # an unsynced LevelDB write costs microseconds: a thread hop costs more
+            else:
+                # A follower must sync before it acknowledges anything, so there is nothing
+                # to overlap: a thread hop would only add latency. Messages arriving during
+                # the write wait in socket buffers and are stepped together next round.
                 self._storage.save(ready)
         self._send([m for m in ready.messages if not (leader and m.type in _EARLY_SEND)])
         if ready.snapshot is not None:
