@@ -93,7 +93,7 @@ class _Run:
                 self.cluster, f"c{c}", list(self.cluster.node_ids), self.history, read_mode=mode
             )
             self.clerks.append(clerk)
-        self.nemesis = Nemesis(self.cluster, self.rng, self.make_app, self.add_server)
+        self.nemesis = Nemesis(self.cluster, self.rng, self.make_app, self.add_server, self.clerks)
 
     def make_app(self, node: SimNode) -> KvServer:
         return self.server(
@@ -140,6 +140,7 @@ class _Run:
         self.nemesis.stop = True
         self.stop = True
         cluster.heal()
+        self.nemesis.unpin_all()
         cluster.set_faults(RELIABLE)
         for node_id in list(cluster.nodes):
             cluster.restart(node_id, torn_tail=True)

@@ -4,6 +4,8 @@ Every `gap` ms (random) it picks one action and resolves its target against the 
 is then (who leads, who is down), so a seed fixes the whole schedule:
 
 - `faults`: new drop / duplicate / reorder / delay probabilities on every link;
+- `pin`: a clerk may reach only a random subset of the servers (say, a deposed leader's side)
+  until the next `heal`;
 - `isolate`: cut one server off (peers and clients); `split`: a random majority/minority
   split of the servers; `ring`: Jepsen's majorities ring; `heal`: every link back;
 - `crash`: power-fail a server (torn tail of unsynced writes half the time); `restart` one;
@@ -24,6 +26,7 @@ from common.net import LinkFaults
 from common.raft.errors import RaftError
 from common.raft.types import ConfChange, ConfChangeType
 from tests.sim.cluster import RELIABLE, SimCluster
+from tests.sim.kv_clerk import Clerk
 from tests.sim.node import App, SimNode
 
 __all__ = ["Nemesis"]
@@ -37,6 +40,7 @@ _ACTIONS = (
     ("split", 2),
     ("ring", 1),
     ("heal", 3),
+    ("pin", 2),
     ("crash", 3),
     ("restart", 3),
     ("transfer", 1),
@@ -67,8 +71,10 @@ class Nemesis:
         rng: random.Random,
         make_app: Callable[[SimNode], App],
         on_new_server: Callable[[str], None],
+        clerks: list[Clerk],
     ) -> None:
         self.cluster = cluster
+        self.clerks = clerks
         self.rng = rng
         self.make_app = make_app
         self.on_new_server = on_new_server
@@ -118,7 +124,20 @@ class Nemesis:
 
     def _do_heal(self) -> None:
         self.cluster.heal()
+        self.unpin_all()
         self.note("heal")
+
+    def _do_pin(self) -> None:
+        clerk = self.rng.choice(self.clerks)
+        ids = self.cluster.node_ids
+        clerk.servers = sorted(self.rng.sample(ids, self.rng.randint(1, len(ids) - 1)))
+        clerk.leader = 0
+        self.note(f"pin {clerk.client_id} to {clerk.servers}")
+
+    def unpin_all(self) -> None:
+        """Every clerk reaches every server again."""
+        for clerk in self.clerks:
+            clerk.servers = list(self.cluster.node_ids)
 
     def _do_crash(self) -> None:
         live = self.cluster.live()

@@ -71,3 +71,27 @@ def test_runner_catches_a_planted_bug() -> None:
     report = caught[0].report()
     assert report.startswith(f"SEED={caught[0].seed} ")
     assert caught[0].checker in report and "replay: python -m tests.sim --seed" in report
+
+
+class _LocalReads(KvServer):
+    """Planted bug: every server answers a GET from its own state machine, no ReadIndex."""
+
+    def receive(self, src: str, body: bytes) -> None:
+        _, req_id, _, command = decode_frame(body)
+        cmd = decode_command(command)
+        if cmd.op != KvOp.GET:
+            super().receive(src, body)
+            return
+        value = self.sm.get(cmd.key)
+        status = KvStatus.NOT_FOUND if value is None else KvStatus.OK
+        self._reply(src, req_id, OK, encode_result(KvResult(status, value)))
+
+
+def test_runner_catches_stale_follower_reads() -> None:
+    """Reads served by lagging followers are stale; the linearizability checker sees it in
+    some of the schedules (a follower answers only when a clerk tries it)."""
+    results = [run_seed(seed, 5, server=_LocalReads) for seed in range(30)]
+    caught = [r for r in results if not r.ok]
+    assert caught, "30 schedules with stale follower reads all passed"
+    assert {r.checker for r in caught} == {"linearizability"}
+    assert all("bad_key=" in r.evidence for r in caught)
