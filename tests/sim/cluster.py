@@ -313,7 +313,3 @@ class SimCluster:
 
     def leaders(self) -> list[SimNode]:
         return [n for n in self.live() if n.core is not None and n.core.role == Role.LEADER]
-
-    def term_of(self, node_id: str) -> int:
-        core = self.nodes[node_id].core
-        return -1 if core is None else core.term

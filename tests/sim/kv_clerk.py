@@ -101,7 +101,6 @@ class Clerk:
         self.leader = 0  # index into `servers` of the presumed leader
         self.req_id = 0
         self.waiting: dict[int, Future] = {}
-        self.ops_done = 0
         self.busy = False
         cluster.add_endpoint(client_id, self._on_frame)
 
@@ -164,7 +163,6 @@ class Clerk:
                 raise ClerkError(f"{self.client_id} seq {self.seq}: server answered {result!r}")
             self._record_return(record, session_cmd, data, result)
             self.busy = False
-            self.ops_done += 1
             return result
 
     def _request(self, data: bytes, op: KvOp) -> Generator[Any, Any, Any]:

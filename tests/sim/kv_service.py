@@ -106,7 +106,6 @@ class KvServer:
         self.waiting: dict[int, _Waiting] = {}  # log index -> request waiting on it
         self.reads: dict[bytes, _WaitingRead] = {}  # ReadIndex context -> request
         self.next_ctx = 0
-        self.requests = 0
 
     # -- client side --------------------------------------------------------------------------
 
@@ -116,7 +115,6 @@ class KvServer:
         if frame[0] != REQUEST:
             return
         _, req_id, read_mode, command = frame
-        self.requests += 1
         core = self.node.core
         assert core is not None
         if core.role != Role.LEADER:

@@ -98,7 +98,6 @@ class SimNode:
         self.core: RaftCore | None = None
         self.app: App | None = None
         self.incarnation = 0
-        self.readies = 0
         self._log_bytes: int | None = None  # stored log size; None = recount on next use
         self._send = send
         self._make_app = make_app
@@ -148,12 +147,6 @@ class SimNode:
             core.tick()
             self.drain()
 
-    def step(self, msg: Message) -> None:
-        core = self.core
-        if core is not None:
-            core.step(msg)
-            self.drain()
-
     def drain(self) -> None:
         """Carry out every pending Ready, then let the app take a snapshot if it wants one."""
         core = self.core
@@ -169,7 +162,6 @@ class SimNode:
             core.compact(core.applied_index, data)
 
     def _handle_ready(self, core: RaftCore, ready: Ready) -> None:
-        self.readies += 1
         storage, app = self.storage, self.app
         assert storage is not None and app is not None
         storage.save(ready)  # 1. persist, one batch, synced iff must_sync

@@ -203,7 +203,8 @@ class RaftHarness:
         self.cluster.start(self.ids[i])
 
     def rpc_count(self, i: int) -> int:
-        return int(self.cluster.net.per_node_sent(self.ids[i]))
+        """RPCs server i started: its Raft requests (a reply is part of its RPC, as in Go)."""
+        return self.cluster.raft_requests_by_node[self.ids[i]]
 
     def bytes_total(self) -> int:
         return int(self.cluster.net.bytes_sent)
