@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+
+from common.net import free_tcp_ports
 
 VALUE = b"v" * 100
 READY_TIMEOUT_S = 30.0  # a cluster that has no leader after this is broken, not slow
@@ -47,16 +48,6 @@ class Measurement:
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
-
-
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 class Cluster:
@@ -80,7 +71,7 @@ class Cluster:
 def start_ours(workdir: Path) -> Cluster:
     from common.kv.cli import write_cluster_files
 
-    ports = free_ports(6)
+    ports = free_tcp_ports(6)
     config = write_cluster_files(workdir / "ours", nodes=3, base_port=0, name="bench")
     lines = ['[cluster]\nname = "bench"\ndata_dir = "data"\n']
     for i in range(3):
@@ -115,7 +106,7 @@ def start_ours(workdir: Path) -> Cluster:
 
 
 def start_pysyncobj(workdir: Path) -> Cluster:
-    ports = free_ports(6)
+    ports = free_tcp_ports(6)
     raft = [f"127.0.0.1:{p}" for p in ports[:3]]
     token = secrets.token_hex(16)
     procs = []

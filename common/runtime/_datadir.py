@@ -14,8 +14,8 @@ from __future__ import annotations
 import fcntl
 import os
 from pathlib import Path, PurePosixPath
-from types import TracebackType
 
+from common.closing import CloseOnExit
 from common.errors import CommonError, ConfigError, UsageError
 
 __all__ = ["DataDir", "DataDirError", "DataDirLockedError"]
@@ -45,7 +45,7 @@ class DataDirLockedError(DataDirError, ConfigError):
         )
 
 
-class DataDir:
+class DataDir(CloseOnExit):
     """An exclusively locked data directory with atomic small-file writes."""
 
     __slots__ = ("_lock_fd", "_root")
@@ -108,17 +108,6 @@ class DataDir:
         if fd is not None:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
-
-    def __enter__(self) -> DataDir:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "open" if self._lock_fd is not None else "closed"

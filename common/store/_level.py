@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from types import TracebackType
 from typing import Any
 
 import plyvel
 
+from common.closing import CloseOnExit
 from common.store._batch import WriteBatch
 from common.store._errors import StoreClosedError, StoreError, StoreTypeError, check_bytes
 from common.store._protocol import key_range
@@ -31,7 +31,7 @@ DEFAULT_CACHE_BYTES = 8 << 20  # LevelDB's own default block cache; callers size
 _LOCK_MARKERS = ("already held by process", "temporarily unavailable")
 
 
-class LevelStore:
+class LevelStore(CloseOnExit):
     """A `Store` on a LevelDB database directory."""
 
     __slots__ = ("_closed", "_db", "_path")
@@ -127,17 +127,6 @@ class LevelStore:
             self._closed = True
             self._db.close()
 
-    def __enter__(self) -> LevelStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<LevelStore {self._path!r} {state}>"
@@ -147,7 +136,7 @@ class LevelStore:
             raise StoreClosedError(f"store {self._path} is closed")
 
 
-class LevelSnapshot:
+class LevelSnapshot(CloseOnExit):
     """A LevelDB snapshot of a `LevelStore`; see `StoreSnapshot`."""
 
     __slots__ = ("_closed", "_snapshot", "_store")
@@ -180,17 +169,6 @@ class LevelSnapshot:
             self._closed = True
             if not self._store._closed:
                 self._snapshot.close()
-
-    def __enter__(self) -> LevelSnapshot:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _check_open(self) -> None:
         if self._closed or self._store._closed:

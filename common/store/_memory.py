@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Iterator, Sequence
-from types import TracebackType
 
+from common.closing import CloseOnExit
 from common.store._batch import BatchOp, WriteBatch
 from common.store._errors import StoreClosedError, StoreTypeError, check_bytes
 from common.store._protocol import key_range
@@ -101,7 +101,7 @@ def _index_range(keys: list[bytes], bounds: tuple[bytes, bytes | None] | None) -
     return low, max(low, high)
 
 
-class MemorySnapshot:
+class MemorySnapshot(CloseOnExit):
     """A point-in-time view of a `MemoryStore`; see `StoreSnapshot`."""
 
     __slots__ = ("_check", "_table")
@@ -136,19 +136,8 @@ class MemorySnapshot:
     def __del__(self) -> None:
         self.close()
 
-    def __enter__(self) -> MemorySnapshot:
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class MemoryStore:
+class MemoryStore(CloseOnExit):
     """An in-memory `Store`: sorted keys, atomic batches, copy-on-write snapshots.
 
     `sync` is accepted and ignored: nothing here outlives the process (see `SimStore` for a
@@ -216,17 +205,6 @@ class MemoryStore:
         """Close the store and every snapshot and iterator taken from it; idempotent."""
         self._closed = True
         self._generation += 1
-
-    def __enter__(self) -> MemoryStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _record(self, ops: Sequence[BatchOp], sync: bool) -> None:
         """Hook called after each write with its ops; `SimStore` tracks durability here."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,18 +16,9 @@ import urllib.request
 from pathlib import Path
 
 from common.kv.cli import write_cluster_files
+from common.net import free_tcp_ports
 
 LEADER_WAIT_S = 15.0  # generous: 3 processes share 2 cores with the test runner
-
-
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 class ProcessCluster:
@@ -42,7 +32,7 @@ class ProcessCluster:
     ) -> None:
         self.root = root
         self.ids = [f"n{i + 1}" for i in range(nodes)]
-        ports = free_ports(2 * nodes)
+        ports = free_tcp_ports(2 * nodes)
         self.peer_ports = dict(zip(self.ids, ports[:nodes], strict=True))
         self.client_ports = dict(zip(self.ids, ports[nodes:], strict=True))
         self.config = write_cluster_files(root, nodes=nodes, base_port=20000, name="itest")

@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 
 from common.kv.client import KvClient, KvUnavailable
-from common.net import AiohttpTransport, ClusterAuth, PeerAddress
-from tests.integration._cluster import ProcessCluster, free_ports
+from common.net import AiohttpTransport, ClusterAuth, PeerAddress, free_tcp_ports
+from tests.integration._cluster import ProcessCluster
 from tests.lincheck import Operation, check_history
 
 pytestmark = pytest.mark.integration
@@ -198,7 +198,7 @@ def test_wrong_secret_peer_is_refused_and_follower_redirects(cluster: ProcessClu
     leader = cluster.wait_leader()
     follower = next(n for n in cluster.ids if n != leader)
     target = PeerAddress(leader, "127.0.0.1", cluster.peer_ports[leader])
-    me = PeerAddress(follower, "127.0.0.1", free_ports(1)[0])
+    me = PeerAddress(follower, "127.0.0.1", free_tcp_ports(1)[0])
 
     async def impostor() -> None:
         transport = AiohttpTransport(follower, me, {leader: target}, ClusterAuth(b"w" * 32))

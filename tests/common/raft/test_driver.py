@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
 
 from common.kv import KvCommand, KvOp, KvResult, KvStateMachine, KvStatus, encode_command
-from common.net import AiohttpTransport, ClusterAuth, PeerAddress
+from common.net import AiohttpTransport, ClusterAuth, PeerAddress, free_tcp_ports
 from common.raft import ConfState, NotLeader, RaftParams, Role
 from common.raft.driver import RaftNode
 from common.raft.storage import RaftStorage
@@ -20,16 +19,6 @@ from common.store import MemoryStore
 PARAMS = RaftParams(election_ticks=20, heartbeat_ticks=2, tick_ms=10)
 SECRET = b"x" * 32
 IDS = ("a", "b", "c")
-
-
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 @dataclass
@@ -75,7 +64,7 @@ class Cluster:
 
 @pytest.fixture
 async def cluster() -> AsyncIterator[Cluster]:
-    ports = _free_ports(len(IDS))
+    ports = free_tcp_ports(len(IDS))
     c = Cluster({i: PeerAddress(i, "127.0.0.1", p) for i, p in zip(IDS, ports, strict=True)})
     for node_id in IDS:
         await c.start(node_id)
