@@ -118,6 +118,7 @@ class RaftNode:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._transport.close()
+        self._storage.flush()
         self._fail_all(ProposalDropped(f"node {self.node_id} is shutting down"))
 
     # ----- client API -----

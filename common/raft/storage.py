@@ -9,6 +9,11 @@ Key layout under `prefix` (default b"raft/"):
 Invariants kept by `save`: every Ready is written as ONE atomic batch (synced iff
 `ready.must_sync`), so a crash leaves either the state before or after that Ready; stored log
 entries are contiguous and start right after the snapshot index.
+
+A Ready whose only change is a higher commit index is not written on its own: the commit
+index need not be durable (a restarted node relearns it from the leader, Raft Figure 2 lists
+it as volatile), and a separate write would queue behind an fsync in progress. It rides
+along with the next batch, or `flush()` writes it at shutdown.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ class RaftStorage:
         self._meta_key = prefix + b"snap/meta"
         self._data_key = prefix + b"snap/data"
         self._log_prefix = prefix + b"log/"
+        self._pending_hs: HardState | None = None  # a commit-only change not yet written
+        self._stored_hs = HardState()
         self._first_index = 1  # first stored entry index (snapshot index + 1)
         self._last_index = 0  # last stored entry index; < first_index when the log is empty
 
@@ -54,6 +61,7 @@ class RaftStorage:
         entries = self._load_entries(snap_index)
         self._first_index = snap_index + 1
         self._last_index = entries[-1].index if entries else snap_index
+        self._stored_hs, self._pending_hs = hard_state, None
         return PersistentState(
             hard_state=hard_state, snapshot=snapshot, entries=entries, conf=bootstrap_conf
         )
@@ -80,16 +88,23 @@ class RaftStorage:
             entries.append(entry)
         return tuple(entries)
 
-    def save(self, ready: Ready) -> None:
-        """Persist what `ready` asks for, as one batch (Ready ordering contract, step 1)."""
+    def save(self, ready: Ready) -> bool:
+        """Persist what `ready` asks for, as one batch (Ready ordering contract, step 1).
+
+        Returns False when nothing had to be written now (only the commit index moved).
+        """
+        hard_state = ready.hard_state or self._pending_hs
+        if self._commit_only(ready, hard_state):
+            self._pending_hs = hard_state
+            return False
         batch = WriteBatch()
         if ready.snapshot is not None:
             self._put_installed_snapshot(batch, ready.snapshot)
         local = ready.local_snapshot
         if local is not None:
             self._put_snapshot(batch, local)
-        if ready.hard_state is not None:
-            batch.put(self._hs_key, encode_hard_state(ready.hard_state))
+        if hard_state is not None and hard_state != self._stored_hs:
+            batch.put(self._hs_key, encode_hard_state(hard_state))
         if ready.entries:
             self._put_entries(batch, ready.entries)
         if ready.compacted_through >= self._first_index:
@@ -97,6 +112,25 @@ class RaftStorage:
             self._first_index = ready.compacted_through + 1
         if len(batch):
             self._store.write(batch, sync=ready.must_sync)
+        if hard_state is not None:
+            self._stored_hs, self._pending_hs = hard_state, None
+        return bool(len(batch))
+
+    def _commit_only(self, ready: Ready, hard_state: HardState | None) -> bool:
+        if hard_state is None or ready.must_sync or ready.entries:
+            return False
+        if ready.snapshot is not None or ready.local_snapshot is not None:
+            return False
+        if ready.compacted_through >= self._first_index:
+            return False
+        stored = self._stored_hs
+        return (hard_state.term, hard_state.vote) == (stored.term, stored.vote)
+
+    def flush(self) -> None:
+        """Write a deferred commit index (call on clean shutdown)."""
+        if self._pending_hs is not None and self._pending_hs != self._stored_hs:
+            self._store.put(self._hs_key, encode_hard_state(self._pending_hs), sync=True)
+            self._stored_hs, self._pending_hs = self._pending_hs, None
 
     def _put_snapshot(self, batch: WriteBatch, snapshot: Snapshot) -> None:
         batch.put(self._meta_key, encode_snapshot_meta(snapshot.meta))

@@ -97,3 +97,29 @@ def test_gap_in_stored_log_is_reported() -> None:
     store.delete(b"raft/log/" + (2).to_bytes(8, "big"))
     with pytest.raises(CorruptState, match="expected index 2, found 3"):
         RaftStorage(store).load(None)
+
+
+def test_commit_only_change_rides_with_the_next_batch() -> None:
+    store = SimStore()
+    storage = RaftStorage(store)
+    storage.load(None)
+    assert storage.save(
+        Ready(hard_state=HardState(1, "a", 0), entries=entries(1, 2, 1), must_sync=True)
+    )
+    assert storage.save(Ready(hard_state=HardState(1, "a", 2))) is False  # commit moved only
+    assert store.unsynced_writes == 0
+    assert RaftStorage(store).load(None).hard_state == HardState(1, "a", 0)
+    storage.save(Ready(entries=entries(3, 3, 1), must_sync=True))
+    assert RaftStorage(store).load(None).hard_state == HardState(1, "a", 2)
+
+
+def test_flush_writes_a_deferred_commit_and_term_changes_are_never_deferred() -> None:
+    store = MemoryStore()
+    storage = RaftStorage(store)
+    storage.load(None)
+    storage.save(Ready(hard_state=HardState(1, "a", 0), must_sync=True))
+    storage.save(Ready(hard_state=HardState(1, "a", 4)))
+    storage.flush()
+    assert RaftStorage(store).load(None).hard_state == HardState(1, "a", 4)
+    assert storage.save(Ready(hard_state=HardState(2, "", 4)))  # a new term is written at once
+    assert RaftStorage(store).load(None).hard_state == HardState(2, "", 4)
