@@ -153,8 +153,6 @@ class SimNode:
         while core is not None:
             while core.has_ready():
                 self._handle_ready(core, core.ready())
-                if self.core is not core:  # the app crashed us (fault injection); stop here
-                    return
             app = self.app
             data = app.snapshot_due(self) if app is not None else None
             if data is None:
