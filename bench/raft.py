@@ -69,17 +69,11 @@ class Cluster:
 
 
 def start_ours(workdir: Path) -> Cluster:
-    from common.kv.cli import write_cluster_files
+    from common.kv.config import write_cluster_files
 
     ports = free_tcp_ports(6)
-    config = write_cluster_files(workdir / "ours", nodes=3, base_port=0, name="bench")
-    lines = ['[cluster]\nname = "bench"\ndata_dir = "data"\n']
-    for i in range(3):
-        lines.append(
-            f'[[cluster.nodes]]\nid = "n{i + 1}"\npeer_port = {ports[i]}\n'
-            f"client_port = {ports[3 + i]}\n"
-        )
-    config.write_text("\n".join(lines))
+    node_ports = list(zip(ports[:3], ports[3:], strict=True))
+    config = write_cluster_files(workdir / "ours", name="bench", ports=node_ports)
     token = (workdir / "ours" / "client.token").read_text().strip()
     procs = [
         subprocess.Popen(

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import click
 
-from common.kv.cli import write_cluster_files
-from common.kv.config import load_cluster_config
+from common.kv.config import consecutive_ports, load_cluster_config, write_cluster_files
 
 STOP_GRACE_S = 10.0  # how long a peer gets to shut down cleanly before SIGKILL
 DEVNET_KV_BASE_PORT = 7100
@@ -72,9 +71,8 @@ def devnet(data_dir: str, kv_nodes: int, base_port: int) -> None:
     root = Path(data_dir).resolve()
     log_dir = root / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    config_path = write_cluster_files(
-        root / "kv", nodes=kv_nodes, base_port=base_port, name="devnet"
-    )
+    ports = consecutive_ports(kv_nodes, base_port)
+    config_path = write_cluster_files(root / "kv", name="devnet", ports=ports)
     config = load_cluster_config(config_path)
     procs = {f"kv-{n.id}": _spawn_kv(config_path, n.id, log_dir) for n in config.cluster.nodes}
     stop_requested = False

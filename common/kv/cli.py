@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -19,7 +18,12 @@ import click
 
 from common.errors import CommonError, ConfigError
 from common.kv.client import KvClient, KvClientError, KvReply, KvUnavailable
-from common.kv.config import ClusterConfig, load_cluster_config
+from common.kv.config import (
+    ClusterConfig,
+    consecutive_ports,
+    load_cluster_config,
+    write_cluster_files,
+)
 from common.runtime import run_until_signalled, setup_logging
 
 T = TypeVar("T")
@@ -230,28 +234,8 @@ def transfer(target: str, config_path: str) -> None:
 @click.option("--name", default="devnet", show_default=True)
 def init(out_dir: str, nodes: int, base_port: int, name: str) -> None:
     """Write a cluster.toml with fresh secrets for NODES replicas on 127.0.0.1."""
-    path = write_cluster_files(Path(out_dir), nodes=nodes, base_port=base_port, name=name)
+    path = write_cluster_files(Path(out_dir), name=name, ports=consecutive_ports(nodes, base_port))
     click.echo(str(path))
 
 
-def write_cluster_files(out_dir: Path, *, nodes: int, base_port: int, name: str) -> Path:
-    """Create cluster.toml, cluster.secret and client.token (0600) unless they exist."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for secret_name in ("cluster.secret", "client.token"):
-        secret_path = out_dir / secret_name
-        if not secret_path.exists():
-            secret_path.write_text(secrets.token_hex(32) + "\n")
-            secret_path.chmod(0o600)
-    config_path = out_dir / "cluster.toml"
-    if not config_path.exists():
-        lines = [f'[cluster]\nname = "{name}"\ndata_dir = "data"\n']
-        for i in range(1, nodes + 1):
-            lines.append(
-                f'[[cluster.nodes]]\nid = "n{i}"\npeer_port = {base_port + i}\n'
-                f"client_port = {base_port + 100 + i}\n"
-            )
-        config_path.write_text("\n".join(lines))
-    return config_path
-
-
-__all__ = ["kv", "write_cluster_files"]
+__all__ = ["kv"]

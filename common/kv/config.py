@@ -22,6 +22,8 @@ learners. Relative paths are resolved against the directory holding the file.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,4 +149,52 @@ def _check_nodes(path: Path, nodes: tuple[NodeConfig, ...]) -> None:
                 raise ConfigError(f"{path}: cluster.nodes[{i}].{name} must be 1..65535, got {port}")
 
 
-__all__ = ["ClusterConfig", "ClusterSection", "NodeConfig", "RaftSection", "load_cluster_config"]
+def consecutive_ports(nodes: int, base_port: int) -> list[tuple[int, int]]:
+    """(peer, client) ports for nodes n1..nN: base+i for peers, base+100+i for clients."""
+    return [(base_port + i, base_port + 100 + i) for i in range(1, nodes + 1)]
+
+
+def write_cluster_files(
+    out_dir: Path,
+    *,
+    name: str,
+    ports: Sequence[tuple[int, int]],
+    learners: Collection[str] = (),
+    raft: Mapping[str, int] | None = None,
+) -> Path:
+    """Create cluster.toml for nodes n1..nN on 127.0.0.1, cluster.secret and client.token.
+
+    `ports` gives each node's (peer_port, client_port); nodes named in `learners` start as
+    learners; `raft` sets fields of the [raft] section. Files that exist are kept, so a
+    restarted local network keeps its secrets and layout. Secrets are written 0600.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for secret_name in ("cluster.secret", "client.token"):
+        secret_path = out_dir / secret_name
+        if not secret_path.exists():
+            secret_path.write_text(secrets.token_hex(32) + "\n")
+            secret_path.chmod(0o600)
+    config_path = out_dir / "cluster.toml"
+    if not config_path.exists():
+        lines = [f'[cluster]\nname = "{name}"\ndata_dir = "data"\n']
+        for i, (peer_port, client_port) in enumerate(ports, start=1):
+            voter = "" if f"n{i}" not in learners else "voter = false\n"
+            lines.append(
+                f'[[cluster.nodes]]\nid = "n{i}"\npeer_port = {peer_port}\n'
+                f"client_port = {client_port}\n{voter}"
+            )
+        if raft:
+            lines.append("[raft]\n" + "".join(f"{k} = {v}\n" for k, v in raft.items()))
+        config_path.write_text("\n".join(lines))
+    return config_path
+
+
+__all__ = [
+    "ClusterConfig",
+    "ClusterSection",
+    "NodeConfig",
+    "RaftSection",
+    "consecutive_ports",
+    "load_cluster_config",
+    "write_cluster_files",
+]

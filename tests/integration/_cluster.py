@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from common.kv.cli import write_cluster_files
+from common.kv.config import write_cluster_files
 from common.net import free_tcp_ports
 
 LEADER_WAIT_S = 15.0  # generous: 3 processes share 2 cores with the test runner
@@ -35,18 +35,14 @@ class ProcessCluster:
         ports = free_tcp_ports(2 * nodes)
         self.peer_ports = dict(zip(self.ids, ports[:nodes], strict=True))
         self.client_ports = dict(zip(self.ids, ports[nodes:], strict=True))
-        self.config = write_cluster_files(root, nodes=nodes, base_port=20000, name="itest")
-        lines = ['[cluster]\nname = "itest"\ndata_dir = "data"\n']
-        for node_id in self.ids:
-            lines.append(
-                f'[[cluster.nodes]]\nid = "{node_id}"\npeer_port = {self.peer_ports[node_id]}\n'
-                f"client_port = {self.client_ports[node_id]}\n"
-                + ("voter = false\n" if node_id in learners else "")
-            )
-        lines.append(f"[raft]\nsnapshot_entries = {snapshot_entries}\n")
-        self.config.write_text("\n".join(lines))
+        self.config = write_cluster_files(
+            root,
+            name="itest",
+            ports=list(zip(ports[:nodes], ports[nodes:], strict=True)),
+            learners=learners,
+            raft={"snapshot_entries": snapshot_entries},
+        )
         self.token = (root / "client.token").read_text().strip()
-        self.secret = (root / "cluster.secret").read_text().strip()
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def url(self, node_id: str) -> str:

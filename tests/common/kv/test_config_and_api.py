@@ -8,13 +8,12 @@ import pytest
 
 from common.errors import ConfigError, PeerError
 from common.kv import KvOp
-from common.kv.cli import write_cluster_files
-from common.kv.config import load_cluster_config
+from common.kv.config import consecutive_ports, load_cluster_config, write_cluster_files
 from common.kv.http_api import encode_value, parse_command
 
 
 def test_generated_cluster_files_load(tmp_path: Path) -> None:
-    path = write_cluster_files(tmp_path, nodes=3, base_port=7100, name="t")
+    path = write_cluster_files(tmp_path, name="t", ports=consecutive_ports(3, 7100))
     config = load_cluster_config(path)
     assert [n.id for n in config.cluster.nodes] == ["n1", "n2", "n3"]
     assert config.node("n2").client_url == "http://127.0.0.1:7202"
@@ -61,7 +60,7 @@ def test_bad_raft_timing_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_unknown_node_and_short_secret(tmp_path: Path) -> None:
-    path = write_cluster_files(tmp_path, nodes=1, base_port=7100, name="t")
+    path = write_cluster_files(tmp_path, name="t", ports=consecutive_ports(1, 7100))
     config = load_cluster_config(path)
     with pytest.raises(ConfigError, match="'zz' is not in cluster 't'"):
         config.node("zz")
