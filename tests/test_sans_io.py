@@ -15,7 +15,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_PACKAGES = ("common", "ctlog", "btcnode", "naming", "wallets")
 BANNED = {"asyncio", "aiohttp", "plyvel", "time", "random", "os", "socket", "threading"}
-CORE_MODULES = ["common.raft.core", "common.raft.codec", "common.kv"]
+CORE_MODULES = [
+    "common.raft.core",
+    "common.raft.codec",
+    "common.kv",
+    "common.net._auth",
+    "common.net._backoff",
+    "common.net._errors",
+    "common.net._frame",
+    "common.net._handshake",
+    "common.net._sim",
+    "common.net._stats",
+    "common.net._types",
+]
 
 
 def _module_file(name: str) -> Path | None:
@@ -43,26 +55,28 @@ def _imports(path: Path, package: str) -> set[str]:
     return names
 
 
-def banned_imports(root_module: str) -> dict[str, set[str]]:
-    """Map each reachable project module to the banned modules it imports."""
-    seen: set[str] = set()
-    found: dict[str, set[str]] = {}
+def import_graph(root_module: str) -> dict[str, set[str]]:
+    """Every project module reachable from `root_module`, with the modules it imports."""
+    graph: dict[str, set[str]] = {}
     todo = [root_module]
     while todo:
         name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
         path = _module_file(name)
-        if path is None:
+        if name in graph or path is None:
             continue
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        for imported in _imports(path, package):
-            top = imported.split(".")[0]
-            if top in BANNED:
-                found.setdefault(name, set()).add(imported)
-            elif top in PROJECT_PACKAGES:
-                todo.append(imported)
+        graph[name] = _imports(path, package)
+        todo.extend(i for i in graph[name] if i.split(".")[0] in PROJECT_PACKAGES)
+    return graph
+
+
+def banned_imports(root_module: str) -> dict[str, set[str]]:
+    """Map each reachable project module to the banned modules it imports."""
+    found: dict[str, set[str]] = {}
+    for name, imports in import_graph(root_module).items():
+        banned = {i for i in imports if i.split(".")[0] in BANNED}
+        if banned:
+            found[name] = banned
     return found
 
 
@@ -75,3 +89,15 @@ def test_core_does_no_io(module: str) -> None:
 def test_the_walker_catches_a_banned_import() -> None:
     found = banned_imports("common.raft.driver")
     assert "asyncio" in found.get("common.raft.driver", set())
+
+
+def test_raft_core_reaches_its_parts_and_no_driver() -> None:
+    graph = import_graph("common.raft.core")
+    assert "common.raft._step" in graph and "common.raft.codec" in graph
+    assert "common.raft.driver" not in graph and "common.raft.storage" not in graph
+
+
+def test_imports_are_read_from_source(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("import time\nfrom os import path\n")
+    assert {"time", "os", "os.path"} <= _imports(sample, "sample")
