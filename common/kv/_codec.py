@@ -18,6 +18,7 @@ import msgpack
 
 from common.kv._errors import KvCommandError, KvDecodeError
 from common.kv._types import MAX_KEY_BYTES, MAX_VALUE_BYTES, KvCommand, KvOp, KvResult, KvStatus
+from common.strict_msgpack import MalformedMsgpack, unpack_bounded
 
 CODEC_VERSION = 1  # first element of every encoded command and result; bumped on a format change
 _COMMAND_FIELDS = 7  # version, op, key, value, expected, client_id, seq
@@ -37,19 +38,9 @@ def unpack_strict(what: str, buf: object, *, max_str_len: int, max_bin_len: int)
     if type(buf) is not bytes:
         raise KvCommandError(what, f"must be decoded from bytes, got {type(buf).__name__}")
     try:
-        return msgpack.unpackb(
-            buf,
-            raw=False,
-            use_list=True,
-            strict_map_key=True,
-            max_str_len=max_str_len,
-            max_bin_len=max_bin_len,
-            max_ext_len=0,
-        )
-    # The C unpacker reports malformed input through several exception types (ExtraData,
-    # FormatError, StackError, UnicodeDecodeError, ValueError); every one means "bad input".
-    except Exception as exc:
-        raise KvDecodeError(what, f"not strict msgpack ({type(exc).__name__}: {exc})") from None
+        return unpack_bounded(buf, max_str_len=max_str_len, max_bin_len=max_bin_len)
+    except MalformedMsgpack as exc:
+        raise KvDecodeError(what, f"not strict msgpack ({exc})") from None
 
 
 def unpack_array(what: str, buf: object, length: int, **limits: int) -> list[Any]:

@@ -29,6 +29,7 @@ from common.raft.types import (
     MessageType,
     SnapshotMeta,
 )
+from common.strict_msgpack import MalformedMsgpack, unpack_bounded
 
 MAX_MESSAGE_BYTES = 4 << 20  # the transport's frame limit (see params.py); nothing larger is sent
 MAX_ENTRIES_PER_MESSAGE = 8192  # bounds decode work per message; the leader never batches more
@@ -65,18 +66,14 @@ def _unpack(buf: bytes, what: str) -> Any:
     if len(buf) > MAX_MESSAGE_BYTES:
         raise DecodeError(f"{len(buf)} bytes exceed {MAX_MESSAGE_BYTES}", field=what)
     try:
-        return msgpack.unpackb(
-            buf,
-            raw=False,
-            use_list=True,
-            strict_map_key=True,
+        return unpack_bounded(
+            bytes(buf),
             max_bin_len=MAX_MESSAGE_BYTES,
             max_str_len=_MAX_STR_BYTES,
             max_array_len=MAX_ENTRIES_PER_MESSAGE,
-            max_map_len=0,
-            max_ext_len=0,
+            max_map_len=0,  # the wire format has no maps
         )
-    except Exception as exc:  # msgpack raises several unrelated types; all mean "bad bytes"
+    except MalformedMsgpack as exc:
         raise DecodeError(f"not a valid msgpack value ({exc})", field=what) from exc
 
 
