@@ -263,20 +263,22 @@ class RaftNode:
     async def _handle_ready(self, ready: Ready) -> None:
         self.stats["rounds"] += 1
         leader = self.core.role == Role.LEADER
-        early = [m for m in ready.messages if leader and m.type in _EARLY_SEND]
+        early: list[Message] = []
+        late: list[Message] = []
+        for msg in ready.messages:
+            (early if leader and msg.type in _EARLY_SEND else late).append(msg)
         self._send(early)
-        if _has_writes(ready, self._storage.first_index):
-            self.stats["writes"] += 1
-            if leader and (ready.must_sync or ready.local_snapshot is not None):
-                # Off the loop: the appends sent above leave while the leader syncs, and
-                # proposals arriving meanwhile gather for the next batch.
-                await asyncio.to_thread(self._storage.save, ready)
-            else:
-                # A follower must sync before it acknowledges anything, so there is nothing
-                # to overlap: a thread hop would only add latency. Messages arriving during
-                # the write wait in socket buffers and are stepped together next round.
-                self._storage.save(ready)
-        self._send([m for m in ready.messages if not (leader and m.type in _EARLY_SEND)])
+        if leader and (ready.must_sync or ready.local_snapshot is not None):
+            # Off the loop: the appends sent above leave while the leader syncs, and
+            # proposals arriving meanwhile gather for the next batch.
+            wrote = await asyncio.to_thread(self._storage.save, ready)
+        else:
+            # A follower must sync before it acknowledges anything, so there is nothing to
+            # overlap: a thread hop would only add latency. Messages arriving during the
+            # write wait in socket buffers and are stepped together next round.
+            wrote = self._storage.save(ready)
+        self.stats["writes"] += wrote
+        self._send(late)
         if ready.snapshot is not None:
             self._sm.restore(ready.snapshot.data)
             self._fail_through(ready.snapshot.meta.index)
@@ -380,16 +382,6 @@ class RaftNode:
         if applied - self.core.snapshot_index >= self._snapshot_entries:
             self.core.compact(applied, self._sm.snapshot())
             self._wake.set()  # the compaction itself produces a Ready to persist
-
-
-def _has_writes(ready: Ready, first_stored_index: int) -> bool:
-    return bool(
-        ready.entries
-        or ready.hard_state is not None
-        or ready.snapshot is not None
-        or ready.local_snapshot is not None
-        or ready.compacted_through >= first_stored_index
-    )
 
 
 __all__ = ["DEFAULT_SNAPSHOT_ENTRIES", "RaftNode", "StateMachine"]

@@ -159,13 +159,5 @@ class RaftStorage:
         for index in range(first, last + 1):
             batch.delete(self._log_key(index))
 
-    @property
-    def first_index(self) -> int:
-        return self._first_index
-
-    @property
-    def last_index(self) -> int:
-        return self._last_index
-
 
 __all__ = ["RaftStorage"]
