@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -41,7 +41,7 @@ config_option = click.option(
 )
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
@@ -51,11 +51,9 @@ def _load(config_path: str) -> ClusterConfig:
         return load_cluster_config(config_path)
     except ConfigError as exc:
         _fail(str(exc), EXIT_USAGE)
-    raise AssertionError("unreachable")
 
 
-def _run_client(config_path: str, action: Callable[[KvClient], Awaitable[T]]) -> T:
-    config = _load(config_path)
+def _run_client(config: ClusterConfig, action: Callable[[KvClient], Awaitable[T]]) -> T:
 
     async def go() -> T:
         urls = [n.client_url for n in config.cluster.nodes]
@@ -70,7 +68,6 @@ def _run_client(config_path: str, action: Callable[[KvClient], Awaitable[T]]) ->
         _fail(str(exc), EXIT_USAGE if exc.status in (400, 401, 413) else EXIT_UNAVAILABLE)
     except CommonError as exc:
         _fail(str(exc), EXIT_USAGE)
-    raise AssertionError("unreachable")
 
 
 def _print_reply(reply: KvReply, as_json: bool) -> None:
@@ -124,7 +121,7 @@ def serve(node_id: str, config_path: str, log_json: bool, log_level: str) -> Non
 @json_option
 def put(key: str, value: str, config_path: str, as_json: bool) -> None:
     """Set KEY to VALUE."""
-    _print_reply(_run_client(config_path, lambda c: c.put(key, value.encode())), as_json)
+    _print_reply(_run_client(_load(config_path), lambda c: c.put(key, value.encode())), as_json)
 
 
 @kv.command()
@@ -134,7 +131,7 @@ def put(key: str, value: str, config_path: str, as_json: bool) -> None:
 @json_option
 def append(key: str, value: str, config_path: str, as_json: bool) -> None:
     """Append VALUE to KEY (creating it if absent)."""
-    _print_reply(_run_client(config_path, lambda c: c.append(key, value.encode())), as_json)
+    _print_reply(_run_client(_load(config_path), lambda c: c.append(key, value.encode())), as_json)
 
 
 @kv.command()
@@ -144,7 +141,7 @@ def append(key: str, value: str, config_path: str, as_json: bool) -> None:
 @json_option
 def get(key: str, config_path: str, serializable: bool, as_json: bool) -> None:
     """Print the value of KEY (linearizable unless --serializable)."""
-    reply = _run_client(config_path, lambda c: c.get(key, linearizable=not serializable))
+    reply = _run_client(_load(config_path), lambda c: c.get(key, linearizable=not serializable))
     _print_reply(reply, as_json)
 
 
@@ -154,7 +151,7 @@ def get(key: str, config_path: str, serializable: bool, as_json: bool) -> None:
 @json_option
 def delete(key: str, config_path: str, as_json: bool) -> None:
     """Delete KEY."""
-    _print_reply(_run_client(config_path, lambda c: c.delete(key)), as_json)
+    _print_reply(_run_client(_load(config_path), lambda c: c.delete(key)), as_json)
 
 
 @kv.command()
@@ -171,7 +168,7 @@ def cas(
     if (expected is None) != absent:
         _fail("give --expected VALUE or --absent, not both or neither", EXIT_USAGE)
     want = None if absent else (expected or "").encode()
-    _print_reply(_run_client(config_path, lambda c: c.cas(key, want, new.encode())), as_json)
+    _print_reply(_run_client(_load(config_path), lambda c: c.cas(key, want, new.encode())), as_json)
 
 
 @kv.command()
@@ -190,7 +187,7 @@ def status(config_path: str, as_json: bool) -> None:
                 rows.append({"id": node.id, "error": f"unreachable ({type(exc).__name__})"})
         return rows
 
-    rows = _run_client(config_path, collect)
+    rows = _run_client(config, collect)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -212,7 +209,7 @@ def status(config_path: str, as_json: bool) -> None:
 def member(action: str, node: str, config_path: str) -> None:
     """Change membership one server at a time: add-learner, then promote; or remove."""
     body = {"action": action, "node": node}
-    answer = _run_client(config_path, lambda c: c.admin("/v1/members", body))
+    answer = _run_client(_load(config_path), lambda c: c.admin("/v1/members", body))
     conf = answer.get("conf") or {}
     click.echo(f"voters: {', '.join(conf.get('voters', []))}")
     click.echo(f"learners: {', '.join(conf.get('learners', [])) or '-'}")
@@ -223,7 +220,7 @@ def member(action: str, node: str, config_path: str) -> None:
 @config_option
 def transfer(target: str, config_path: str) -> None:
     """Hand leadership to TARGET (for maintenance of the current leader)."""
-    answer = _run_client(config_path, lambda c: c.admin("/v1/transfer", {"target": target}))
+    answer = _run_client(_load(config_path), lambda c: c.admin("/v1/transfer", {"target": target}))
     click.echo(f"leader: {answer.get('leader') or 'election in progress'}")
 
 
