@@ -69,6 +69,7 @@ class Cluster:
 
 
 def start_ours(workdir: Path) -> Cluster:
+    from common.devnet import spawn_kv_replica
     from common.kv.config import write_cluster_files
 
     ports = free_tcp_ports(6)
@@ -76,23 +77,8 @@ def start_ours(workdir: Path) -> Cluster:
     config = write_cluster_files(workdir / "ours", name="bench", ports=node_ports)
     token = (workdir / "ours" / "client.token").read_text().strip()
     procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "common.cli",
-                "kv",
-                "serve",
-                "--id",
-                f"n{i + 1}",
-                "--config",
-                str(config),
-                "--log-level",
-                "warning",
-                "--log-json",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=(workdir / f"ours-n{i + 1}.log").open("wb"),
+        spawn_kv_replica(
+            config, f"n{i + 1}", workdir / f"ours-n{i + 1}.log", "--log-level", "warning"
         )
         for i in range(3)
     ]

@@ -21,11 +21,14 @@ STOP_GRACE_S = 10.0  # how long a peer gets to shut down cleanly before SIGKILL
 DEVNET_KV_BASE_PORT = 7100
 
 
-def _spawn_kv(config_path: Path, node_id: str, log_dir: Path) -> subprocess.Popen[bytes]:
-    log_file = (log_dir / f"kv-{node_id}.log").open("ab")
+def spawn_kv_replica(
+    config_path: Path, node_id: str, log_path: Path, *extra_args: str
+) -> subprocess.Popen[bytes]:
+    """Start `opentrust kv serve` for `node_id`, appending its output (JSON lines) to log_path."""
     cmd = [sys.executable, "-m", "common.cli", "kv", "serve", "--id", node_id]
-    cmd += ["--config", str(config_path), "--log-json"]
-    return subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT)
+    cmd += ["--config", str(config_path), "--log-json", *extra_args]
+    with log_path.open("ab") as log_file:  # the child keeps its own descriptor
+        return subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT)
 
 
 def _stop_all(procs: dict[str, subprocess.Popen[bytes]]) -> None:
@@ -74,7 +77,10 @@ def devnet(data_dir: str, kv_nodes: int, base_port: int) -> None:
     ports = consecutive_ports(kv_nodes, base_port)
     config_path = write_cluster_files(root / "kv", name="devnet", ports=ports)
     config = load_cluster_config(config_path)
-    procs = {f"kv-{n.id}": _spawn_kv(config_path, n.id, log_dir) for n in config.cluster.nodes}
+    procs = {
+        f"kv-{n.id}": spawn_kv_replica(config_path, n.id, log_dir / f"kv-{n.id}.log")
+        for n in config.cluster.nodes
+    }
     stop_requested = False
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -99,4 +105,4 @@ def devnet(data_dir: str, kv_nodes: int, base_port: int) -> None:
         click.echo("devnet stopped.")
 
 
-__all__ = ["devnet"]
+__all__ = ["devnet", "spawn_kv_replica"]

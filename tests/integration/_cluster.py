@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from common.devnet import spawn_kv_replica
 from common.kv.config import write_cluster_files
 from common.net import free_tcp_ports
 
@@ -53,10 +54,8 @@ class ProcessCluster:
         return [self.url(n) for n in self.ids]
 
     def start(self, node_id: str) -> None:
-        log = (self.root / f"{node_id}.log").open("ab")
-        cmd = [sys.executable, "-m", "common.cli", "kv", "serve", "--id", node_id]
-        cmd += ["--config", str(self.config), "--log-json"]
-        self.procs[node_id] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        log_path = self.root / f"{node_id}.log"
+        self.procs[node_id] = spawn_kv_replica(self.config, node_id, log_path)
 
     def start_all(self) -> None:
         for node_id in self.ids:
