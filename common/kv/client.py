@@ -9,7 +9,6 @@ answer from a quorum the call fails with `KvUnavailable`, which says so; it neve
 from __future__ import annotations
 
 import asyncio
-import base64
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 import aiohttp
 
 from common.errors import CommonError, UsageError
+from common.kv.json_values import read_value, value_fields
 
 DEFAULT_DEADLINE_S = 10.0  # how long one call keeps retrying before it reports no quorum
 ATTEMPT_TIMEOUT_S = 6.0  # one HTTP attempt; a little above the server's 5 s request timeout
@@ -46,12 +46,7 @@ class KvReply:
 
 
 def _reply(body: dict[str, Any]) -> KvReply:
-    value: bytes | None = None
-    if body.get("value_b64") is not None:
-        value = base64.b64decode(body["value_b64"])
-    elif body.get("value") is not None:
-        value = str(body["value"]).encode()
-    return KvReply(str(body.get("status")), value, int(body.get("index", 0)))
+    return KvReply(str(body.get("status")), read_value(body, "value"), int(body.get("index", 0)))
 
 
 class KvClient:
@@ -86,17 +81,17 @@ class KvClient:
 
     # ----- commands -----
     async def put(self, key: str, value: bytes) -> KvReply:
-        return await self._command({"op": "put", "key": key, **_bytes("value", value)})
+        return await self._command({"op": "put", "key": key, **value_fields("value", value)})
 
     async def append(self, key: str, value: bytes) -> KvReply:
-        return await self._command({"op": "append", "key": key, **_bytes("value", value)})
+        return await self._command({"op": "append", "key": key, **value_fields("value", value)})
 
     async def delete(self, key: str) -> KvReply:
         return await self._command({"op": "delete", "key": key})
 
     async def cas(self, key: str, expected: bytes | None, new: bytes) -> KvReply:
-        body: dict[str, Any] = {"op": "cas", "key": key, **_bytes("value", new)}
-        body.update(_bytes("expected", expected) if expected is not None else {"expected": None})
+        body: dict[str, Any] = {"op": "cas", "key": key, **value_fields("value", new)}
+        body.update(value_fields("expected", expected))
         return await self._command(body)
 
     async def get(self, key: str, *, linearizable: bool = True) -> KvReply:
@@ -175,13 +170,6 @@ class KvClient:
             self._leader = self.urls.index(leader_url)
         else:  # no leader known yet: try the next node
             self._leader = (self._leader + 1) % len(self.urls)
-
-
-def _bytes(name: str, value: bytes) -> dict[str, str]:
-    try:
-        return {name: value.decode()}
-    except UnicodeDecodeError:
-        return {f"{name}_b64": base64.b64encode(value).decode()}
 
 
 __all__ = ["KvClient", "KvClientError", "KvReply", "KvUnavailable"]

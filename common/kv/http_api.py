@@ -23,12 +23,10 @@ command is applied once; linearizable reads use ReadIndex, serializable reads ar
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import hmac
 import json
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -44,6 +42,7 @@ from common.kv import (
     encode_command,
 )
 from common.kv.config import ClusterConfig
+from common.kv.json_values import read_value, value_fields
 from common.raft import ConfChange, ConfChangeType, NotLeader, ProposalDropped, RaftError
 from common.runtime import add_health_routes
 
@@ -73,34 +72,6 @@ def _error(status: int, code: str, message: str, **extra: object) -> web.Respons
     return web.json_response({"error": code, "message": message, **extra}, status=status)
 
 
-def encode_value(value: bytes | None) -> dict[str, object]:
-    """A value as JSON: text when it is UTF-8, base64 otherwise."""
-    if value is None:
-        return {"value": None}
-    try:
-        return {"value": value.decode()}
-    except UnicodeDecodeError:
-        return {"value_b64": base64.b64encode(value).decode()}
-
-
-def decode_value(body: Mapping[str, Any], name: str) -> bytes | None:
-    """Read `name` (text) or `name_b64` from a request body; None when neither is present."""
-    if body.get(f"{name}_b64") is not None:
-        raw = body[f"{name}_b64"]
-        if not isinstance(raw, str):
-            raise PeerError(f"{name}_b64 must be a base64 string")
-        try:
-            return base64.b64decode(raw, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise PeerError(f"{name}_b64 is not valid base64: {exc}") from exc
-    raw = body.get(name)
-    if raw is None:
-        return None
-    if not isinstance(raw, str):
-        raise PeerError(f"{name} must be a string (or use {name}_b64 for bytes)")
-    return raw.encode()
-
-
 def parse_command(body: object) -> KvCommand:
     """Turn a decoded JSON body into a KvCommand; PeerError says what is wrong."""
     if not isinstance(body, dict):
@@ -113,31 +84,19 @@ def parse_command(body: object) -> KvCommand:
         raise PeerError(f"key must be a non-empty string of at most {MAX_KEY_BYTES} bytes")
     if not isinstance(client_id, str) or type(seq) is not int or seq < 0:
         raise PeerError("client_id must be a string and seq a non-negative integer")
-    value = decode_value(body, "value") or b""
-    expected = decode_value(body, "expected")
+    value = read_value(body, "value") or b""
+    expected = read_value(body, "expected")
     try:
         return KvCommand(op, key, value, expected, client_id, seq)
     except (ValueError, TypeError) as exc:
         raise PeerError(f"invalid command: {exc}") from exc
 
 
-def _batch_result(outcome: object) -> dict[str, object]:
-    if isinstance(outcome, KvResult):
-        return result_json(outcome)
-    if isinstance(outcome, TimeoutError):  # asyncio.TimeoutError is TimeoutError on 3.11
-        return {"error": "timeout", "message": f"no quorum answered within {REQUEST_TIMEOUT_S:g} s"}
-    if isinstance(outcome, NotLeader):
-        return {"error": "not_leader", "message": str(outcome), "leader": outcome.leader_hint}
-    if isinstance(outcome, ProposalDropped):
-        return {"error": "dropped", "message": str(outcome)}
-    return {"error": "rejected", "message": str(outcome)}
-
-
 def result_json(result: KvResult) -> dict[str, object]:
     return {
         "status": result.status.name.lower(),
         "index": result.index,
-        **encode_value(result.value),
+        **value_fields("value", result.value),
     }
 
 
@@ -161,22 +120,30 @@ class ClientApi:
                 return _error(401, "unauthorized", "missing or wrong bearer token")
         try:
             return await handler(request)
-        except NotLeader as exc:
-            url = self._url_of(exc.leader_hint)
-            return _error(421, "not_leader", str(exc), leader=exc.leader_hint, leader_url=url)
-        except TimeoutError:
-            return _error(
-                503, "timeout", f"no quorum answered within {REQUEST_TIMEOUT_S:g} s; retry"
-            )
-        except ProposalDropped as exc:
-            return _error(503, "dropped", str(exc))
-        except RaftError as exc:
-            return _error(400, "rejected", str(exc))
-        except PeerError as exc:
-            return _error(exc.http_status, "bad_request", str(exc))
-        except web.HTTPException as exc:  # aiohttp's own answers (413, 404, 405) as JSON too
-            code = exc.reason.lower().replace(" ", "_")
-            return _error(exc.status, code, exc.reason)
+        except Exception as exc:
+            status, body = self.describe_error(exc)
+            return web.json_response(body, status=status)
+
+    def describe_error(self, exc: BaseException) -> tuple[int, dict[str, object]]:
+        """The HTTP status and JSON body for an error; anything unexpected is re-raised."""
+        if isinstance(exc, NotLeader):
+            leader = {"leader": exc.leader_hint, "leader_url": self._url_of(exc.leader_hint)}
+            return 421, {"error": "not_leader", "message": str(exc), **leader}
+        if isinstance(exc, TimeoutError):  # asyncio.TimeoutError is TimeoutError on 3.11
+            message = f"no quorum answered within {REQUEST_TIMEOUT_S:g} s; retry"
+            return 503, {"error": "timeout", "message": message}
+        if isinstance(exc, ProposalDropped):
+            return 503, {"error": "dropped", "message": str(exc)}
+        if isinstance(exc, RaftError):
+            return 400, {"error": "rejected", "message": str(exc)}
+        if isinstance(exc, PeerError):
+            return exc.http_status, {"error": "bad_request", "message": str(exc)}
+        if isinstance(exc, web.HTTPException):  # aiohttp's own answers (413, 404, 405) as JSON
+            return exc.status, {
+                "error": exc.reason.lower().replace(" ", "_"),
+                "message": exc.reason,
+            }
+        raise exc
 
     def _url_of(self, node_id: str) -> str | None:
         for node in self.config.cluster.nodes:
@@ -196,8 +163,7 @@ class ClientApi:
         if cmd.op == KvOp.GET and not cmd.client_id:
             return await self._linearizable_get(cmd.key)
         result = await self.node.propose(encode_command(cmd), REQUEST_TIMEOUT_S)
-        assert isinstance(result, KvResult)
-        return web.json_response(result_json(result))
+        return web.json_response(self._outcome_json(result))
 
     async def batch(self, request: web.Request) -> web.Response:
         body = await self._json_body(request)
@@ -213,7 +179,13 @@ class ClientApi:
             *(self.node.propose(encode_command(cmd), REQUEST_TIMEOUT_S) for cmd in commands),
             return_exceptions=True,
         )
-        return web.json_response({"results": [_batch_result(o) for o in outcomes]})
+        return web.json_response({"results": [self._outcome_json(o) for o in outcomes]})
+
+    def _outcome_json(self, outcome: object) -> dict[str, object]:
+        if isinstance(outcome, BaseException):
+            return self.describe_error(outcome)[1]
+        assert isinstance(outcome, KvResult), f"state machine returned {outcome!r}"
+        return result_json(outcome)
 
     async def _linearizable_get(self, key: str) -> web.Response:
         await self.node.read_barrier(REQUEST_TIMEOUT_S)
@@ -225,7 +197,7 @@ class ClientApi:
         body = {
             "status": status.name.lower(),
             "index": self.sm.applied_index,
-            **encode_value(value),
+            **value_fields("value", value),
         }
         return web.json_response(body, status=200 if value is not None else 404)
 

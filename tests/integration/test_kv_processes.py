@@ -235,6 +235,39 @@ def test_wrong_secret_peer_is_refused_and_follower_redirects(cluster: ProcessClu
     )
 
 
+def test_batch_endpoint_applies_each_command_and_validates(cluster: ProcessCluster) -> None:
+    leader = cluster.wait_leader()
+    follower = next(n for n in cluster.ids if n != leader)
+    puts = [{"op": "put", "key": f"b{i}", "value": str(i)} for i in range(20)]
+    cas = {"op": "cas", "key": "b0", "value": "x", "expected": "wrong"}
+
+    async def post(node: str, body: object) -> tuple[int, dict[str, object]]:
+        headers = {"Authorization": f"Bearer {cluster.token}"}
+        async with (
+            aiohttp.ClientSession(headers=headers) as session,
+            session.post(cluster.url(node) + "/v1/batch", json=body) as response,
+        ):
+            return response.status, await response.json()
+
+    code, body = run(post(leader, {"commands": [*puts, cas]}))  # type: ignore[misc]
+    assert code == 200
+    results = body["results"]
+    assert isinstance(results, list) and len(results) == 21
+    assert [r["status"] for r in results] == ["ok"] * 20 + ["cas_failed"]
+    assert results[-1]["value"] == "0"
+    assert run(read_all(cluster, ["b0", "b19"])) == {"b0": b"0", "b19": b"19"}
+    bad = [
+        ({"commands": []}, 400),
+        ({"commands": [puts[0]] * 257}, 400),
+        ({"commands": [{"op": "get", "key": "b0"}]}, 400),
+        ({"commands": [{"op": "put"}]}, 400),
+    ]
+    for request, want in bad:
+        assert run(post(leader, request))[0] == want  # type: ignore[index]
+    code, body = run(post(follower, {"commands": puts[:1]}))  # type: ignore[misc]
+    assert (code, body["error"], body["leader_url"]) == (421, "not_leader", cluster.url(leader))
+
+
 def test_no_quorum_is_a_clear_timeout(cluster: ProcessCluster) -> None:
     cluster.wait_leader()
     for node_id in cluster.ids[1:]:

@@ -9,7 +9,8 @@ import pytest
 from common.errors import ConfigError, PeerError
 from common.kv import KvOp
 from common.kv.config import consecutive_ports, load_cluster_config, write_cluster_files
-from common.kv.http_api import encode_value, parse_command
+from common.kv.http_api import parse_command
+from common.kv.json_values import read_value, value_fields
 
 
 def test_generated_cluster_files_load(tmp_path: Path) -> None:
@@ -98,6 +99,8 @@ def test_parse_command_rejects_bad_bodies(body: object, message: str) -> None:
 
 
 def test_values_are_text_or_base64() -> None:
-    assert encode_value(b"hi") == {"value": "hi"}
-    assert encode_value(b"\xff") == {"value_b64": "/w=="}
-    assert encode_value(None) == {"value": None}
+    assert value_fields("value", b"hi") == {"value": "hi"}
+    assert value_fields("value", b"\xff") == {"value_b64": "/w=="}
+    assert value_fields("value", None) == {"value": None}
+    for value in (b"hi", b"\xff", None):
+        assert read_value(value_fields("expected", value), "expected") == value
