@@ -15,7 +15,7 @@ from typing import NoReturn
 import aiohttp
 import click
 
-from ctlog.errors import CtlogError, InputError, UsageError, VerificationError
+from ctlog.errors import CtlogError, InputError, LogUnavailable, UsageError, VerificationError
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -54,6 +54,8 @@ def cli_errors(*, json_mode: bool) -> Iterator[None]:
         fail(str(exc), code=EXIT_INVALID, json_mode=json_mode, evidence=exc.evidence or None)
     except InputError as exc:
         fail(str(exc), code=EXIT_INVALID, json_mode=json_mode)
+    except LogUnavailable as exc:
+        fail(str(exc), code=EXIT_UNREACHABLE, json_mode=json_mode)
     except UsageError as exc:
         fail(str(exc), code=EXIT_USAGE, json_mode=json_mode)
     except CtlogError as exc:

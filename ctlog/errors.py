@@ -30,6 +30,10 @@ class InputError(CtlogError):
             self.http_status = http_status
 
 
+class LogUnavailable(CtlogError):
+    """A log, witness or peer could not be reached or kept failing (timeouts, 429, 5xx)."""
+
+
 class VerificationError(CtlogError):
     """A proof or signature does not verify. `evidence` holds what was compared, as hex/ints."""
 
@@ -49,6 +53,7 @@ class SignatureError(VerificationError):
 __all__ = [
     "CtlogError",
     "InputError",
+    "LogUnavailable",
     "ProofError",
     "SignatureError",
     "UsageError",
