@@ -1,0 +1,106 @@
+"""A submission on its way into the log, and what the log answers once it is in.
+
+`PreparedEntry` is what a replica builds from a validated chain: the TimestampedEntry parts
+(RFC 6962 §3.4) minus the extensions, the submitted precertificate, and the issuer chain. The
+leaf index is not part of it: the state machine assigns it when the entry is sequenced and
+puts it in the leaf's extensions (static-ct-api `leaf_index`), so the Merkle leaf and the SCT
+carry the same extensions. `identity` is the dedup key: SHA-256 of the entry type and the
+signed entry, so the same certificate (or precertificate TBS under the same issuer key) maps
+to one log entry whatever chain or timestamp it came with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from ctlog.errors import UsageError
+from ctlog.leaf import (
+    LogEntryType,
+    PreCert,
+    TileLeaf,
+    TimestampedEntry,
+    chain_fingerprints,
+    encode_leaf_index_extension,
+)
+from ctlog.tls import uint
+
+MAX_CHAIN_ISSUERS = 16  # issuers kept per entry; real chains have 1 to 4, paths loop beyond
+MAX_CERT_BYTES = 192 * 1024  # one DER certificate; the add-chain body bound (256 KiB of base64)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedEntry:
+    """A validated submission, timestamped by the replica that accepted it."""
+
+    timestamp: int
+    entry_type: LogEntryType
+    signed_entry: bytes | PreCert
+    pre_certificate: bytes
+    issuers: tuple[bytes, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "issuers", tuple(self.issuers))
+        if len(self.issuers) > MAX_CHAIN_ISSUERS:
+            raise UsageError(f"at most {MAX_CHAIN_ISSUERS} issuers, got {len(self.issuers)}")
+        body = self.signed_entry
+        signed = body.tbs_certificate if isinstance(body, PreCert) else body
+        if any(len(der) > MAX_CERT_BYTES for der in (*self.issuers, self.pre_certificate, signed)):
+            raise UsageError(f"certificates are at most {MAX_CERT_BYTES} bytes")
+        # TimestampedEntry and TileLeaf check the remaining fields.
+        self.tile_leaf(0)
+
+    def timestamped_entry(self, leaf_index: int) -> TimestampedEntry:
+        """The entry as logged at `leaf_index` (static-ct-api: extensions hold the index)."""
+        return TimestampedEntry(
+            self.timestamp,
+            self.entry_type,
+            self.signed_entry,
+            encode_leaf_index_extension(leaf_index),
+        )
+
+    def tile_leaf(self, leaf_index: int) -> TileLeaf:
+        """The static-ct-api data tile entry: what the log stores for this entry."""
+        return TileLeaf(
+            self.timestamped_entry(leaf_index),
+            self.pre_certificate,
+            chain_fingerprints(self.issuers),
+        )
+
+    @property
+    def identity(self) -> bytes:
+        return entry_identity(self.entry_type, self.signed_entry)
+
+    @property
+    def byte_size(self) -> int:
+        """Roughly what the entry costs in a Raft batch (for batch size bounds)."""
+        body = self.signed_entry
+        size = len(body) if isinstance(body, bytes) else 32 + len(body.tbs_certificate)
+        return size + len(self.pre_certificate) + sum(len(der) for der in self.issuers)
+
+
+def entry_identity(entry_type: LogEntryType, signed_entry: bytes | PreCert) -> bytes:
+    """The dedup key: SHA-256(entry_type || signed_entry), timestamp and extensions left out."""
+    body = TimestampedEntry(0, entry_type, signed_entry).signed_entry_bytes()
+    return hashlib.sha256(uint(entry_type, 2) + body).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEntry:
+    """Where an entry is in the log: its leaf index and the timestamp it was logged with.
+
+    `duplicate` says the submission matched an entry logged before (its own timestamp lost).
+    """
+
+    leaf_index: int
+    timestamp: int
+    duplicate: bool = False
+
+
+__all__ = [
+    "MAX_CERT_BYTES",
+    "MAX_CHAIN_ISSUERS",
+    "LoggedEntry",
+    "PreparedEntry",
+    "entry_identity",
+]
