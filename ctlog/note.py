@@ -1,17 +1,13 @@
 """Signed notes (C2SP signed-note): a text signed by one or more keys, and Ed25519 note keys.
 
-A signed note is UTF-8 text ending in a newline, a blank line, then one or more signature
-lines `— <key name> <base64(key ID || signature)>` (U+2014, space). `Note.parse` is strict: valid
-UTF-8, no control characters but newline, canonical base64, valid key names, at most
-`MAX_NOTE_SIGNATURES` lines and `MAX_NOTE_BYTES` bytes; `Note.format()` gives the exact bytes
-back. `verify_note` follows the spec: signatures from unknown (name, key ID) pairs are ignored,
-a known key's signature must verify, and at least one known key must have signed.
+A signed note is UTF-8 text ending in a newline, a blank line, then signature lines
+`— <key name> <base64(key ID || signature)>`. `Note.parse` is strict (valid UTF-8, no control
+characters but newline, canonical base64, valid key names, bounded size and signature count)
+and `Note.format()` gives the exact bytes back. `verify_note` ignores signatures from unknown
+(name, key ID) pairs, requires a known key's signature to verify, and one known key to sign.
 
-Key encodings are those of golang.org/x/mod/sumdb/note: a verifier key ("vkey") is
-`<name>+<hex key ID>+<base64(type || public key)>`, a signer key ("skey") is
-`PRIVATE+KEY+<name>+<hex key ID>+<base64(type || private key)>`, and a key ID is
-SHA-256(name || 0x0A || type || public key)[:4]. Nothing here reads a clock or draws
-randomness: keys are made from a seed the caller provides.
+Key strings are x/mod/sumdb/note's (vkey `<name>+<hex key ID>+<base64(type || public key)>`,
+skey `PRIVATE+KEY+<vkey fields, private key>`). Pure: keys come from seeds the caller draws.
 """
 
 from __future__ import annotations
@@ -19,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
@@ -40,17 +37,14 @@ ED25519_PUBLIC_KEY_SIZE = 32  # RFC 8032 §5.1.5
 ED25519_SEED_SIZE = 32  # RFC 8032 §5.1.5: the private key is a 32-byte seed
 ED25519_SIGNATURE_SIZE = 64  # RFC 8032 §5.1.6
 SKEY_PREFIX = "PRIVATE+KEY+"  # x/mod/sumdb/note: keeps a signer key apart from a verifier key
+_HEX_KEY_ID = re.compile(r"[0-9a-f]{8}")  # x/mod/sumdb/note writes key IDs as %08x
 
 
 def is_valid_key_name(name: object) -> bool:
-    """signed-note §Format: non-empty, no Unicode spaces, no plus, and (as all note text) no
-    control characters."""
-    return (
-        isinstance(name, str)
-        and name != ""
-        and "+" not in name
-        and not any(ch.isspace() or ord(ch) < 0x20 for ch in name)
-    )
+    """signed-note §Format: non-empty, no Unicode spaces, no plus, no control characters."""
+    if not isinstance(name, str) or not name or "+" in name:
+        return False
+    return not any(ch.isspace() or ord(ch) < 0x20 for ch in name)
 
 
 def key_id(name: str, key_type: int, public_key: bytes) -> bytes:
@@ -72,11 +66,9 @@ def b64decode_canonical(value: str, what: str) -> bytes:
     return raw
 
 
-def _check_text(text: str, what: str) -> None:
-    """signed-note §Format: no ASCII control characters other than newline."""
-    for ch in text:
-        if ord(ch) < 0x20 and ch != "\n":
-            raise InputError(f"{what} contains the control character U+{ord(ch):04X}")
+def _control_character(text: str) -> str | None:
+    """signed-note §Format: the first ASCII control character other than newline, if any."""
+    return next((f"U+{ord(ch):04X}" for ch in text if ord(ch) < 0x20 and ch != "\n"), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +114,8 @@ class Note:
     def __post_init__(self) -> None:
         if not isinstance(self.text, str) or not self.text.endswith("\n"):
             raise UsageError("note text must end with a newline")
-        try:
-            _check_text(self.text, "note text")
-        except InputError as exc:
-            raise UsageError(str(exc)) from None
+        if (bad := _control_character(self.text)) is not None:
+            raise UsageError(f"note text contains the control character {bad}")
         if not 1 <= len(self.signatures) <= MAX_NOTE_SIGNATURES:
             raise UsageError(f"a note has 1 to {MAX_NOTE_SIGNATURES} signatures")
         if not all(isinstance(s, NoteSignature) for s in self.signatures):
@@ -154,7 +144,8 @@ class Note:
             msg = bytes(raw).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InputError(f"note is not valid UTF-8 (byte {exc.start})") from None
-        _check_text(msg, "note")
+        if (bad := _control_character(msg)) is not None:
+            raise InputError(f"note contains the control character {bad}")
         # The text ends at the last blank line; it may hold blank lines of its own.
         split = msg.rfind("\n\n")
         if split < 0:
@@ -169,7 +160,7 @@ class Note:
 
 
 class NoteVerifier(Protocol):
-    """Verifies signatures of one key: `(name, key_id)` says which lines are its own."""
+    """Verifies one key's signatures; `(name, key_id)` says which lines are its own."""
 
     @property
     def name(self) -> str: ...
@@ -227,9 +218,7 @@ def verify_note(note: Note, verifiers: Sequence[NoteVerifier]) -> list[str]:
 
 
 def sign_note(text: str, signers: Sequence[NoteSigner]) -> Note:
-    """`text` signed by each of `signers`, in order."""
-    if not signers:
-        raise UsageError("sign_note needs at least one signer")
+    """`text` signed by each of `signers` (at least one), in order."""
     msg = text.encode()
     return Note(text, tuple(NoteSignature(s.name, s.key_id, s.sign(msg)) for s in signers))
 
@@ -273,16 +262,12 @@ def _parse_encoded_key(encoded: str, what: str) -> EncodedKey:
     hex_id, _, key64 = rest.partition("+")
     if not is_valid_key_name(name):
         raise InputError(f"{what} has an invalid key name {name[:40]!r}")
-    if len(hex_id) != 2 * KEY_ID_SIZE or hex_id != hex_id.lower():
+    if not _HEX_KEY_ID.fullmatch(hex_id):
         raise InputError(f"{what} key ID must be {2 * KEY_ID_SIZE} lowercase hex digits")
-    try:
-        kid = bytes.fromhex(hex_id)
-    except ValueError:
-        raise InputError(f"{what} key ID is not hex") from None
     raw = b64decode_canonical(key64, f"{what} key")
     if len(raw) < 2:
         raise InputError(f"{what} holds no key")
-    return EncodedKey(name, kid, raw[0], raw[1:])
+    return EncodedKey(name, bytes.fromhex(hex_id), raw[0], raw[1:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +328,7 @@ class Ed25519NoteSigner:
 
     def to_skey(self) -> str:
         """The secret signer key string; keep it out of logs."""
-        return format_skey(self.name, SIG_TYPE_ED25519, self.key_id, self._key)
+        return format_skey(self.name, SIG_TYPE_ED25519, self._key)
 
     @property
     def vkey(self) -> str:
@@ -356,10 +341,11 @@ class Ed25519NoteSigner:
         return self._key.sign(msg)
 
 
-def format_skey(name: str, key_type: int, kid: bytes, key: Ed25519PrivateKey) -> str:
+def format_skey(name: str, key_type: int, key: Ed25519PrivateKey) -> str:
     """`PRIVATE+KEY+<name>+<hex key ID>+<base64(type || seed)>` for an Ed25519 key."""
-    seed = key.private_bytes_raw()
-    return f"{SKEY_PREFIX}{name}+{kid.hex()}+{base64.b64encode(bytes([key_type]) + seed).decode()}"
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    encoded = base64.b64encode(bytes([key_type]) + key.private_bytes_raw()).decode()
+    return f"{SKEY_PREFIX}{name}+{key_id(name, key_type, public).hex()}+{encoded}"
 
 
 def ed25519_private_key(seed: bytes) -> Ed25519PrivateKey:
@@ -371,10 +357,7 @@ def ed25519_private_key(seed: bytes) -> Ed25519PrivateKey:
 def ed25519_public_key(public_key: bytes) -> Ed25519PublicKey:
     if len(public_key) != ED25519_PUBLIC_KEY_SIZE:
         raise InputError(f"an Ed25519 public key is 32 bytes, not {len(public_key)}")
-    try:
-        return Ed25519PublicKey.from_public_bytes(public_key)
-    except ValueError as exc:
-        raise InputError(f"not an Ed25519 public key: {exc}") from None
+    return Ed25519PublicKey.from_public_bytes(public_key)  # any 32 bytes load; bad ones fail verify
 
 
 def ed25519_verify(key: Ed25519PublicKey, msg: bytes, sig: bytes) -> bool:
