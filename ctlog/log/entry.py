@@ -24,6 +24,7 @@ from ctlog.leaf import (
     encode_leaf_index_extension,
 )
 from ctlog.tls import uint
+from ctlog.x509 import ValidatedChain
 
 MAX_CHAIN_ISSUERS = 16  # issuers kept per entry; real chains have 1 to 4, paths loop beyond
 MAX_CERT_BYTES = 192 * 1024  # one DER certificate; the add-chain body bound (256 KiB of base64)
@@ -57,6 +58,27 @@ class PreparedEntry:
             self.entry_type,
             self.signed_entry,
             encode_leaf_index_extension(leaf_index),
+        )
+
+    @classmethod
+    def from_chain(cls, chain: ValidatedChain, timestamp: int) -> PreparedEntry:
+        """The entry for an accepted chain, stamped `timestamp` (ms) by the accepting replica."""
+        precert = chain.entry_type is LogEntryType.PRECERT_ENTRY
+        pre_certificate = chain.leaf_der if precert else b""
+        return cls(
+            timestamp, chain.entry_type, chain.signed_entry, pre_certificate, chain.issuer_ders
+        )
+
+    def logged_entry(self, logged: LoggedEntry) -> TimestampedEntry:
+        """The entry as it is in the log: the logged timestamp and leaf index (for the SCT).
+
+        For a duplicate these are the first submission's, whose signed entry is the same.
+        """
+        return TimestampedEntry(
+            logged.timestamp,
+            self.entry_type,
+            self.signed_entry,
+            encode_leaf_index_extension(logged.leaf_index),
         )
 
     def tile_leaf(self, leaf_index: int) -> TileLeaf:

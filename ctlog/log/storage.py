@@ -120,10 +120,14 @@ class LogReader:
         return raw
 
     def tile_leaf(self, index: int) -> TileLeaf:
+        return self.parse_tile_leaf(self.tile_leaf_bytes(index))
+
+    @staticmethod
+    def parse_tile_leaf(raw: bytes) -> TileLeaf:
         try:
-            return TileLeaf.deserialize(self.tile_leaf_bytes(index))
+            return TileLeaf.deserialize(raw)
         except InputError as exc:
-            raise CorruptLogState(f"stored entry {index} is damaged: {exc}") from None
+            raise CorruptLogState(f"a stored entry is damaged: {exc}") from None
 
     def tile_leaves_bytes(self, start: int, end: int) -> Iterator[bytes]:
         """The stored entries `start` .. `end - 1`, in order."""

@@ -1,0 +1,87 @@
+"""`ctlog serve`: one log replica as a process, and `spawn_log_replica` to start one.
+
+A replica's data directory is `<data_dir>/<id>/`, locked for the life of the process and
+bound to its log name and replica id on first start (`identity.json`, the KV store's check):
+`raft/` is the Raft log (LevelDB, synced on every write), `log/` the log's entries, indexes,
+Merkle tiles and published tree head (LevelDB; rebuilt from the Raft log after a crash).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from common.kv.server import check_identity
+from common.net import AiohttpTransport, ClusterAuth, PeerAddress
+from common.runtime import DataDir, log_event
+from common.store import LevelStore
+from ctlog.log.config import LogConfig
+from ctlog.log.replica import LogReplica
+from ctlog.server import make_log_app
+
+log = logging.getLogger("opentrust.ctlog")
+
+
+def open_data_dir(config: LogConfig, node_id: str) -> DataDir:
+    """Lock this replica's data directory and check it belongs to this log and replica."""
+    config.replica(node_id)
+    data_dir = DataDir(config.path(config.log.data_dir) / node_id)
+    try:
+        check_identity(data_dir, config.log.name, node_id)
+    except BaseException:
+        data_dir.close()
+        raise
+    return data_dir
+
+
+def build_transport(config: LogConfig, node_id: str, secret: bytes) -> AiohttpTransport:
+    me = config.replica(node_id)
+    peers = {r.id: PeerAddress(r.id, r.host, r.peer_port) for r in config.log.replicas}
+    listen = PeerAddress(node_id, me.host, me.peer_port)
+    return AiohttpTransport(node_id, listen, peers, ClusterAuth(secret))
+
+
+async def serve(config: LogConfig, node_id: str, data_dir: DataDir, stop: asyncio.Event) -> None:
+    """Run one replica until `stop` is set, then shut down in order."""
+    key, roots, secret = config.read_key(), config.read_roots(), config.read_secret()
+    with LevelStore(data_dir.sub("raft")) as raft_store, LevelStore(data_dir.sub("log")) as store:
+        replica = LogReplica(
+            config,
+            node_id,
+            raft_store=raft_store,
+            log_store=store,
+            transport=build_transport(config, node_id, secret),
+            key=key,
+            roots=roots,
+            secret=secret,
+        )
+        await replica.start()
+        me = config.replica(node_id)
+        runner = web.AppRunner(make_log_app(replica, secret), access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, me.host, me.http_port).start()
+            log_event(log, "serving", node=node_id, url=me.url, tree_size=replica.machine.tree_size)
+            await stop.wait()
+        finally:
+            log_event(log, "stopping", node=node_id)
+            await runner.cleanup()
+            await replica.stop()
+
+
+def spawn_log_replica(
+    config_path: Path, node_id: str, log_path: Path, *extra_args: str
+) -> subprocess.Popen[bytes]:
+    """Start `ctlog serve` for `node_id`, appending its output (JSON lines) to `log_path`."""
+    cmd = [sys.executable, "-m", "ctlog.cli", "serve", "--id", node_id]
+    cmd += ["--config", str(config_path), "--log-json", *extra_args]
+    with log_path.open("ab") as log_file:  # the child keeps its own descriptor
+        return subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT)
+
+
+__all__ = ["build_transport", "open_data_dir", "serve", "spawn_log_replica"]
