@@ -3,13 +3,16 @@
 It validates submissions with `ctlog.x509.validate_chain` against one dev root, sequences
 every accepted chain at once (a zero merge delay), signs a fresh tree head after each one,
 and serves RFC 6962 §4 under `/ct/v1/` and the static-ct-api read path (`/checkpoint`,
-`/tile/...`, `/issuer/...`). Trees and proofs come from `ctlog.merkle.reference`, written
-straight from the RFC, so the fake is slow (O(n) per hash) but obviously right.
+`/tile/...`, `/issuer/...`; tiles exist for every sequenced entry, as a static-ct log
+writes them before it publishes a checkpoint). Trees and proofs come from
+`ctlog.merkle.reference`, written straight from the RFC, so the fake is slow (O(n) per
+hash) but obviously right.
 
 Test knobs, all plain attributes: `max_get_entries` truncates get-entries (RFC 6962 §4.6
-allows it), `inject()` answers the next requests to a path with an error status (and a
-Retry-After), `requests` counts requests per path, and a test may overwrite `sth` or an item
-of `entries` to play a dishonest log. Time is a counter that starts at the PKI's `now`.
+allows it), `inject()` answers requests to a path with an error status (and a Retry-After),
+`requests` counts requests per path, `served_entries` counts entries sent by get-entries,
+and a test may overwrite `sth` or an item of `entries` to play a dishonest log. Time is a
+counter that starts at the PKI's `now`.
 """
 
 from __future__ import annotations
@@ -64,12 +67,14 @@ class LoggedEntry:
 
 @dataclass(slots=True)
 class Fault:
-    """Answer the next `times` requests whose path starts with `path` with `status`."""
+    """Answer `times` requests whose path starts with `path` with `status`, once `after`
+    such requests have been served normally."""
 
     path: str
     status: int
     times: int
     retry_after: str | None = None
+    after: int = 0
 
 
 @dataclass(slots=True)
@@ -84,6 +89,7 @@ class FakeLog:
     issuers: dict[bytes, bytes] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
     faults: list[Fault] = field(default_factory=list)
+    served_entries: int = 0  # entries returned by get-entries, to show what was re-downloaded
     sth: SignedTreeHead = field(init=False)
     _clock_ms: int = field(init=False)
     _seen: dict[bytes, int] = field(default_factory=dict)
@@ -131,9 +137,15 @@ class FakeLog:
         return sct
 
     def inject(
-        self, path: str, status: int, *, times: int = 1, retry_after: str | None = None
+        self,
+        path: str,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: str | None = None,
+        after: int = 0,
     ) -> None:
-        self.faults.append(Fault(path, status, times, retry_after))
+        self.faults.append(Fault(path, status, times, retry_after, after))
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
@@ -159,6 +171,9 @@ class FakeLog:
         self.requests[request.path] += 1
         for fault in self.faults:
             if fault.times > 0 and request.path.startswith(fault.path):
+                if fault.after > 0:
+                    fault.after -= 1
+                    continue
                 fault.times -= 1
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
                 return _error(fault.status, "injected fault", headers)
@@ -205,6 +220,7 @@ class FakeLog:
             return _error(400, f"need 0 <= start <= end and start < {self.sth.tree_size}")
         end = min(end, self.sth.tree_size - 1, start + self.max_get_entries - 1)
         items = [_entry_json(entry) for entry in self.entries[start : end + 1]]
+        self.served_entries += len(items)
         return web.json_response({"entries": items})
 
     async def _get_roots(self, request: web.Request) -> web.Response:
@@ -226,8 +242,8 @@ class FakeLog:
         ref = parse_tile_path(request.path.lstrip("/"))
         span = 1 << (TILE_HEIGHT * (ref.level or 0))  # leaves under one hash of this tile
         first = ref.index * TILE_WIDTH
-        if (first + ref.width) * span > self.sth.tree_size:
-            return _error(404, "no such tile at the published tree size")
+        if (first + ref.width) * span > len(self.entries):
+            return _error(404, "no such tile")
         if ref.level is None:
             leaves = self.entries[first : first + ref.width]
             body = b"".join(entry.tile_leaf.serialize() for entry in leaves)
