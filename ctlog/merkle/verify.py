@@ -146,9 +146,13 @@ def _roots_from_consistency_proof(
 
 
 def _wrong_length(kind: str, got: int, a: int, b: int) -> ProofError:
+    """`a`, `b`: (leaf_index, tree_size) of an inclusion proof, (size1, size2) of a
+    consistency proof; the evidence names them so."""
+    names = ("leaf_index", "tree_size") if kind == "inclusion" else ("size1", "size2")
     return ProofError(
-        f"{kind} proof has {got} nodes, which is the wrong number for sizes ({a}, {b})",
-        evidence={"kind": kind, "proof_length": got, "a": a, "b": b},
+        f"{kind} proof has {got} nodes, which is the wrong number for {names[0]} {a} and "
+        f"{names[1]} {b}",
+        evidence={"kind": kind, "proof_length": got, names[0]: a, names[1]: b},
     )
 
 
