@@ -77,12 +77,14 @@ def entry_range(start: int, end: int, *, tree_size: int, max_entries: int) -> En
     return EntryRange(start, min(end, tree_size - 1, start + max_entries - 1))
 
 
-def check_tree_size(name: str, size: int, published: int, *, minimum: int = 1) -> None:
-    """A tree size the published tree head covers (`minimum` .. `published`)."""
-    if size < minimum:
-        raise InputError(f"{name} must be at least {minimum}, got {size}")
-    if size > published:
-        raise InputError(f"{name} {size} is beyond the published tree size {published}")
+def check_tree_size(
+    name: str, size: int, limit: int, *, limit_name: str = "the published tree size"
+) -> None:
+    """A tree size from 1 to `limit` (by default the published tree head's size)."""
+    if size < 1:
+        raise InputError(f"{name} must be at least 1, got {size}")
+    if size > limit:
+        raise InputError(f"{name} {size} is beyond {limit_name} {limit}")
 
 
 __all__ = [

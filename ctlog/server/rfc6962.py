@@ -111,7 +111,7 @@ class Rfc6962Api:
     async def get_sth_consistency(self, request: web.Request) -> web.Response:
         first, second = query_uint(request.query, "first"), query_uint(request.query, "second")
         check_tree_size("second", second, self.published_size())
-        check_tree_size("first", first, second)  # RFC 6962 §2.1.2: 0 < m <= n
+        check_tree_size("first", first, second, limit_name="second")  # RFC 6962 §2.1.2
         proof = self.log.merkle.consistency_proof(first, second)
         return web.json_response({"consistency": [b64(node) for node in proof]})
 
