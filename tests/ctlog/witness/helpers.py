@@ -1,5 +1,5 @@
-"""Test helpers: a reference RFC 6962 tree written straight from the spec, fixed keys, and a
-witness core over a test log whose checkpoints and proofs are built on demand."""
+"""Test helpers: fixed keys, a witness core, and a signed test log whose checkpoints and
+consistency proofs come from the reference tree (`ctlog.merkle.reference`) on demand."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 
 from ctlog.checkpoint import Checkpoint, RFC6962NoteSigner, sign_checkpoint
 from ctlog.keys import LogSigningKey
-from ctlog.merkle import hash_children, hash_leaf
-from ctlog.merkle._hashing import EMPTY_ROOT
+from ctlog.merkle.reference import (
+    reference_consistency_proof,
+    reference_leaf_hashes,
+    reference_root,
+)
 from ctlog.note import Note
 from ctlog.witness import AddCheckpointRequest, CosignatureSigner, WitnessCore
 
@@ -17,37 +20,14 @@ WITNESS_NAME = "witness.example/w1"
 NOW_MS = 1_700_000_000_123  # a fixed clock for every test
 
 
-def _split(n: int) -> int:
-    """RFC 6962 §2.1: the largest power of two smaller than n."""
-    k = 1
-    while k << 1 < n:
-        k <<= 1
-    return k
-
-
 def mth(leaves: list[bytes]) -> bytes:
-    """RFC 6962 §2.1 Merkle Tree Hash of `leaves` (leaf inputs)."""
-    if not leaves:
-        return EMPTY_ROOT
-    if len(leaves) == 1:
-        return hash_leaf(leaves[0])
-    k = _split(len(leaves))
-    return hash_children(mth(leaves[:k]), mth(leaves[k:]))
+    """RFC 6962 §2.1 Merkle Tree Hash of `leaves` (leaf inputs), from the reference tree."""
+    return reference_root(reference_leaf_hashes(leaves))
 
 
 def consistency_proof(m: int, leaves: list[bytes]) -> list[bytes]:
-    """RFC 6962 §2.1.2 PROOF(m, D[n])."""
-    return _subproof(m, leaves, True)
-
-
-def _subproof(m: int, leaves: list[bytes], complete: bool) -> list[bytes]:
-    n = len(leaves)
-    if m == n:
-        return [] if complete else [mth(leaves)]
-    k = _split(n)
-    if m <= k:
-        return [*_subproof(m, leaves[:k], complete), mth(leaves[k:])]
-    return [*_subproof(m - k, leaves[k:], False), mth(leaves[:k])]
+    """RFC 6962 §2.1.2 PROOF(m, D[n]), from the reference tree."""
+    return reference_consistency_proof(m, reference_leaf_hashes(leaves))
 
 
 LOG_KEY = LogSigningKey.generate()
