@@ -110,11 +110,8 @@ def test_usage_errors_exit_2(env: Env) -> None:
 
 def test_a_state_dir_for_other_patterns_or_in_use_is_refused(env: Env) -> None:
     assert env.monitor().exit_code == 0
-    other = CliRunner().invoke(
-        main,
-        ["monitor", "--log", env.url, "--log-key", env.key, "--match", "x.org"]
-        + ["--state-dir", env.state, "--once"],
-    )
+    args = ["--log", env.url, "--log-key", env.key, "--match", "x.org", "--state-dir", env.state]
+    other = CliRunner().invoke(main, ["monitor", *args, "--once"])
     assert other.exit_code == 2 and "watch the same names" in other.stderr
     with DataDir(env.state):
         busy = env.monitor()
