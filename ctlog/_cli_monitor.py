@@ -2,9 +2,9 @@
 
 Matches go to stdout, one line each (one JSON object per line with --json, tagged
 `"event": "match"`; verified tree heads and unreadable entries are tagged too). Exit 0 after
-`--once` or an interrupt, 1 with the evidence on one line if the log is inconsistent,
-2 for usage errors (including a state directory built for another log or watch list),
-3 if the log cannot be reached.
+`--once`, 1 with the evidence on one line if the log is inconsistent, 2 for usage errors
+(including a state directory in use or built for another log or watch list), 3 if the log
+cannot be reached, 130 on Ctrl-C (the state is saved first).
 """
 
 from __future__ import annotations
