@@ -274,8 +274,8 @@ def _parse_encoded_key(encoded: str, what: str) -> EncodedKey:
 class Ed25519NoteVerifier:
     """Verifies Ed25519 note signatures (signed-note §Ed25519 signatures, type 0x01)."""
 
-    name: str
     public_key: bytes
+    name: str
     key_id: bytes = field(init=False, repr=False)
     _key: Ed25519PublicKey = field(init=False, repr=False, compare=False)
 
@@ -288,7 +288,7 @@ class Ed25519NoteVerifier:
         decoded = parse_vkey(vkey)
         if decoded.key_type != SIG_TYPE_ED25519:
             raise InputError(f"verifier key type is 0x{decoded.key_type:02x}, not Ed25519 0x01")
-        return cls(decoded.name, decoded.material)
+        return cls(decoded.material, decoded.name)
 
     @property
     def vkey(self) -> str:
@@ -302,19 +302,19 @@ class Ed25519NoteVerifier:
 class Ed25519NoteSigner:
     """Signs notes with an Ed25519 key. Its repr shows the name and public key only."""
 
+    key: Ed25519PrivateKey = field(repr=False, compare=False)
     name: str
-    _key: Ed25519PrivateKey = field(repr=False, compare=False)
     public_key: bytes = field(init=False)
     key_id: bytes = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        public = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        public = self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         object.__setattr__(self, "public_key", public)
         object.__setattr__(self, "key_id", key_id(self.name, SIG_TYPE_ED25519, public))
 
     @classmethod
     def from_seed(cls, name: str, seed: bytes) -> Ed25519NoteSigner:
-        return cls(name, ed25519_private_key(seed))
+        return cls(ed25519_private_key(seed), name)
 
     @classmethod
     def from_skey(cls, skey: str) -> Ed25519NoteSigner:
@@ -328,17 +328,17 @@ class Ed25519NoteSigner:
 
     def to_skey(self) -> str:
         """The secret signer key string; keep it out of logs."""
-        return format_skey(self.name, SIG_TYPE_ED25519, self._key)
+        return format_skey(self.name, SIG_TYPE_ED25519, self.key)
 
     @property
     def vkey(self) -> str:
         return format_vkey(self.name, SIG_TYPE_ED25519, self.public_key)
 
     def verifier(self) -> Ed25519NoteVerifier:
-        return Ed25519NoteVerifier(self.name, self.public_key)
+        return Ed25519NoteVerifier(self.public_key, self.name)
 
     def sign(self, msg: bytes) -> bytes:
-        return self._key.sign(msg)
+        return self.key.sign(msg)
 
 
 def format_skey(name: str, key_type: int, key: Ed25519PrivateKey) -> str:

@@ -75,8 +75,8 @@ def _checkpoint_text(msg: bytes) -> str:
 class CosignatureVerifier:
     """Verifies one witness's cosignature/v1 signatures."""
 
-    name: str
     public_key: bytes
+    name: str
     key_id: bytes = field(init=False, repr=False)
     _key: Ed25519PublicKey = field(init=False, repr=False, compare=False)
 
@@ -90,7 +90,7 @@ class CosignatureVerifier:
         decoded = parse_vkey(vkey)
         if decoded.key_type not in _COSIGNER_KEY_TYPES:
             raise InputError(f"witness key type is 0x{decoded.key_type:02x}, not 0x04 or 0x01")
-        return cls(decoded.name, decoded.material)
+        return cls(decoded.material, decoded.name)
 
     @property
     def vkey(self) -> str:
@@ -109,19 +109,19 @@ class CosignatureVerifier:
 class CosignatureSigner:
     """A witness's cosigning key. Its repr shows the name and public key only."""
 
+    key: Ed25519PrivateKey = field(repr=False, compare=False)
     name: str
-    _key: Ed25519PrivateKey = field(repr=False, compare=False)
     public_key: bytes = field(init=False)
     key_id: bytes = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        public = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        public = self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         object.__setattr__(self, "public_key", public)
         object.__setattr__(self, "key_id", key_id(self.name, SIG_TYPE_COSIGNATURE_V1, public))
 
     @classmethod
     def from_seed(cls, name: str, seed: bytes) -> CosignatureSigner:
-        return cls(name, ed25519_private_key(seed))
+        return cls(ed25519_private_key(seed), name)
 
     @classmethod
     def from_skey(cls, skey: str) -> CosignatureSigner:
@@ -137,14 +137,14 @@ class CosignatureSigner:
 
     def to_skey(self) -> str:
         """The secret key string (type 0x04); keep it out of logs."""
-        return format_skey(self.name, SIG_TYPE_COSIGNATURE_V1, self._key)
+        return format_skey(self.name, SIG_TYPE_COSIGNATURE_V1, self.key)
 
     @property
     def vkey(self) -> str:
         return format_vkey(self.name, SIG_TYPE_COSIGNATURE_V1, self.public_key)
 
     def verifier(self) -> CosignatureVerifier:
-        return CosignatureVerifier(self.name, self.public_key)
+        return CosignatureVerifier(self.public_key, self.name)
 
     def sign_at(self, msg: bytes, timestamp_s: int) -> bytes:
         """timestamp || Ed25519 signature over the cosigned message for checkpoint text `msg`."""
@@ -154,7 +154,7 @@ class CosignatureSigner:
             text = _checkpoint_text(msg)
         except InputError as exc:
             raise UsageError(f"only checkpoints are cosigned: {exc}") from None
-        signature = self._key.sign(cosigned_message(text, timestamp_s))
+        signature = self.key.sign(cosigned_message(text, timestamp_s))
         return uint(timestamp_s, TIMESTAMP_SIZE) + signature
 
     def cosign(self, checkpoint_text: str, timestamp_s: int) -> NoteSignature:

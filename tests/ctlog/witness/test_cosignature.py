@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ctlog.checkpoint import Checkpoint, sign_checkpoint
 from ctlog.errors import InputError, SignatureError, UsageError, VerificationError
@@ -79,8 +79,11 @@ def test_keys_round_trip_and_accept_ed25519_encodings() -> None:
         CosignatureVerifier.from_vkey(format_vkey("w1.example", 0x05, W1.public_key))
 
 
-def test_repr_hides_the_private_key() -> None:
+def test_repr_hides_the_private_key_and_construction_is_key_first() -> None:
     assert W1.to_skey().rsplit("+", 1)[1] not in repr(W1)
+    assert CosignatureSigner(Ed25519PrivateKey.from_private_bytes(bytes([1]) * 32), W1.name) == W1
+    assert CosignatureVerifier(W1.public_key, W1.name) == W1.verifier()
+    assert W1 != CosignatureSigner.from_seed(W1.name, bytes([9]) * 32)
 
 
 def _log_note(size: int = 5) -> Note:
