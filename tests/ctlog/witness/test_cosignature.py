@@ -83,7 +83,7 @@ def test_repr_hides_the_private_key_and_construction_is_key_first() -> None:
     assert W1.to_skey().rsplit("+", 1)[1] not in repr(W1)
     assert CosignatureSigner(Ed25519PrivateKey.from_private_bytes(bytes([1]) * 32), W1.name) == W1
     assert CosignatureVerifier(W1.public_key, W1.name) == W1.verifier()
-    assert W1 != CosignatureSigner.from_seed(W1.name, bytes([9]) * 32)
+    assert CosignatureSigner.from_seed(W1.name, bytes([9]) * 32) != W1
 
 
 def _log_note(size: int = 5) -> Note:
