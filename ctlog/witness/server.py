@@ -79,7 +79,18 @@ def make_witness_app(service: WitnessService) -> web.Application:
             reason = f"request body is larger than {MAX_REQUEST_BYTES} bytes\n"
             return _reply(WitnessResponse(413, TEXT_CONTENT_TYPE, reason.encode()))
         response = await service.add_checkpoint(body)
-        log_event(log, "add-checkpoint", status=response.status, reason=response.reason)
+        # tlog-witness: a refused proof or a second root may be evidence of log misbehaviour.
+        suspicious = response.status == 422 or (
+            response.status == 409 and response.content_type == TEXT_CONTENT_TYPE
+        )
+        log_event(
+            log,
+            "add-checkpoint",
+            level=logging.WARNING if suspicious else logging.INFO,
+            origin=service.core.origin_hint(body),
+            status=response.status,
+            reason=response.reason,
+        )
         return _reply(response)
 
     app.router.add_post(ADD_CHECKPOINT_PATH, add_checkpoint)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 import time
 from collections.abc import AsyncIterator
@@ -264,3 +265,20 @@ async def test_serve_on_a_real_port_until_stopped(tmp_path: Path) -> None:
         assert note.signatures[-1].name == WITNESS_SIGNER.name
         stop.set()
         await asyncio.wait_for(task, 5)
+
+
+async def test_possible_misbehaviour_is_logged_as_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="opentrust.ctlog.witness")
+    async with running(tmp_path) as url, aiohttp.ClientSession() as session:
+        for body in (MAIN.request(0, 9), FORK.request(9, 9), FORK.request(9, 12)):
+            async with session.post(url + "add-checkpoint", data=body):
+                pass
+    levels = [(r.levelname, r.msg, getattr(r, "event_fields", {})) for r in caplog.records]
+    assert [(lvl, f["status"]) for lvl, msg, f in levels if msg == "add-checkpoint"] == [
+        ("INFO", 200),
+        ("WARNING", 409),
+        ("WARNING", 422),
+    ]
+    assert all(f["origin"] == ORIGIN for _, msg, f in levels if msg == "add-checkpoint")
