@@ -198,19 +198,23 @@ class MerkleStore:
         return f"<MerkleStore prefix={self._prefix!r} size={self._size}>"
 
     def _node_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
-        """Fetch: the hashes of complete nodes, reading each tile they fall in once.
+        """Fetch: the hashes of complete nodes, looking each tile they fall in up once.
 
         Consecutive nodes of a plan mostly share a tile, so the current one is kept at hand.
         """
         hashes: list[bytes] = []
         append = hashes.append
+        seen: dict[tuple[int, int], _Tile] = {}
         current = (-1, -1)
         value, starts, width = b"", ROW_STARTS[0], 0
         for level, index in nodes:
             tile_level, row, shift, mask = _GEOMETRY[level]
             key = (tile_level, index >> shift)
             if key != current:
-                value, starts, width = self._tile(key)
+                tile = seen.get(key)
+                if tile is None:
+                    tile = seen[key] = self._tile(key)
+                value, starts, width = tile
                 current = key
             offset = index & mask
             if offset >= width >> row:
