@@ -5,14 +5,19 @@ from __future__ import annotations
 import random
 
 from ctlog.auditor import (
+    Alarm,
     AuditedLog,
     AuditorCore,
     AuditorParams,
     EvidenceBundle,
     EvidenceKind,
+    FetchConsistency,
+    GossipedSth,
     Observation,
     Peer,
+    Sender,
     Source,
+    encode_pollination,
 )
 from ctlog.sth import SignedTreeHead
 from tests.ctlog.auditor.forking_log import ForkingLog, signing_key_from_seed
@@ -88,3 +93,27 @@ def split_view_bundles() -> dict[str, EvidenceBundle]:
         ),
         "bad-proof": make_bundle(log, EvidenceKind.PROOF_FAILURE, a6, b8, proof=[bytes(32)] * 3),
     }
+
+
+PEER = Sender(peer="p1")
+
+
+def give(core: AuditorCore, log: ForkingLog, *sths: SignedTreeHead, sender: Sender = PEER) -> None:
+    body = encode_pollination([GossipedSth(log.key.public.log_id, s) for s in sths])
+    core.on_pollination(sender, body, NOW_MS)
+
+
+def answer_all(
+    core: AuditorCore, log: ForkingLog, view: int
+) -> tuple[list[FetchConsistency], list[Alarm]]:
+    """Answer every proof request (and those the answers lead to) from `view`."""
+    asked: list[FetchConsistency] = []
+    alarms: list[Alarm] = []
+    while True:
+        ready = core.ready()
+        alarms += ready.alarms
+        if not ready.fetch_proofs:
+            return asked, alarms
+        for f in ready.fetch_proofs:
+            asked.append(f)
+            core.on_proof(f.request_id, log.consistency(view, f.first, f.second), NOW_MS)

@@ -5,46 +5,16 @@ from __future__ import annotations
 import pytest
 
 from ctlog.auditor import (
-    Alarm,
-    AuditorCore,
     AuditorParams,
     EvidenceKind,
-    FetchConsistency,
-    GossipedSth,
-    Sender,
     Verdict,
-    encode_pollination,
 )
 from ctlog.auditor._chain import ChainLimits
 from ctlog.auditor.evidence import verify_evidence_bytes
 from ctlog.errors import InputError
 from ctlog.keys import LogSigningKey
 from ctlog.sth import SignedTreeHead, TreeHead
-from tests.ctlog.auditor._helpers import NOW_MS, forking_log, make_core
-from tests.ctlog.auditor.forking_log import ForkingLog
-
-PEER = Sender(peer="p1")
-
-
-def give(core: AuditorCore, log: ForkingLog, *sths: SignedTreeHead, sender: Sender = PEER) -> None:
-    body = encode_pollination([GossipedSth(log.key.public.log_id, s) for s in sths])
-    core.on_pollination(sender, body, NOW_MS)
-
-
-def answer_all(
-    core: AuditorCore, log: ForkingLog, view: int
-) -> tuple[list[FetchConsistency], list[Alarm]]:
-    """Answer every proof request (and those the answers lead to) from `view`."""
-    asked: list[FetchConsistency] = []
-    alarms: list[Alarm] = []
-    while True:
-        ready = core.ready()
-        alarms += ready.alarms
-        if not ready.fetch_proofs:
-            return asked, alarms
-        for f in ready.fetch_proofs:
-            asked.append(f)
-            core.on_proof(f.request_id, log.consistency(view, f.first, f.second), NOW_MS)
+from tests.ctlog.auditor._helpers import NOW_MS, answer_all, forking_log, give, make_core
 
 
 def test_one_proof_per_new_head_against_its_chain_neighbour() -> None:
