@@ -19,7 +19,6 @@ import click
 
 from common.errors import CommonError
 from common.runtime import DataDir
-from common.runtime._logging import is_terminal
 from ctlog._cli_common import (
     EXIT_INVALID,
     EXIT_USAGE,
@@ -108,6 +107,7 @@ class RunOptions:
     concurrency: int
     page_size: int
     show_progress: bool
+    from_latest: bool
 
 
 async def _run(options: RunOptions, core: MonitorCore, store: StateStore, sink: CliSink) -> None:
@@ -126,7 +126,9 @@ async def _run(options: RunOptions, core: MonitorCore, store: StateStore, sink: 
             concurrency=options.concurrency,
             show_progress=options.show_progress,
         )
-        await driver.run(once=options.once, interval_s=options.interval_s)
+        await driver.run(
+            once=options.once, interval_s=options.interval_s, from_latest=options.from_latest
+        )
 
 
 @click.command("monitor")
@@ -137,6 +139,11 @@ async def _run(options: RunOptions, core: MonitorCore, store: StateStore, sink: 
 @click.option("--tiles", is_flag=True, help="read the static-ct tiles instead of RFC 6962")
 @click.option("--origin", help="checkpoint origin (tiles; default: the URL without scheme)")
 @click.option("--once", is_flag=True, help="catch up with the latest tree head, then exit")
+@click.option(
+    "--from-latest",
+    is_flag=True,
+    help="a new monitor starts at the latest tree head, skipping earlier entries",
+)
 @click.option("--interval", "interval_s", type=click.FloatRange(min=0.1), help="poll seconds")
 @click.option("--concurrency", type=click.IntRange(1, MAX_CONCURRENCY), default=DEFAULT_CONCURRENCY)
 @click.option("--page-size", type=click.IntRange(1, MAX_PAGE_ENTRIES), default=DEFAULT_PAGE_ENTRIES)
@@ -152,6 +159,7 @@ def monitor(
     interval_s: float | None,
     concurrency: int,
     page_size: int,
+    from_latest: bool,
     json_mode: bool,
 ) -> None:
     """Watch a log for certificates matching --match patterns ('*.example.com' is one
@@ -168,7 +176,8 @@ def monitor(
         interval_s or DEFAULT_INTERVAL_S,
         concurrency,
         page_size,
-        show_progress=is_terminal(sys.stderr) and not json_mode,
+        show_progress=sys.stderr.isatty() and not json_mode,
+        from_latest=from_latest,
     )
     with cli_errors(json_mode=json_mode):
         key = LogPublicKey.from_pem(key_pem)

@@ -2,10 +2,16 @@
 
 `MonitorCore` (sans-I/O) checks signatures, consistency and that the entries reproduce each
 signed root, and matches certificate names against `NamePattern`s; `MonitorState` is what
-it persists. `MonitorDriver` runs it over asyncio against an RFC 6962 log
-(`Rfc6962Source`) or a static-ct log's tiles (`TileSource`).
+it persists; `bootstrap` lets it start at a tree head without the history. `MonitorDriver`
+runs it over asyncio against an RFC 6962 log (`Rfc6962Source`) or a static-ct log's tiles
+(`TileSource`).
 """
 
+from ctlog.monitor.bootstrap import (
+    compact_range_from_last_leaf,
+    compact_range_from_tiles,
+    tiles_for_range,
+)
 from ctlog.monitor.core import (
     REBUILD,
     ConsistencyBy,
@@ -38,5 +44,8 @@ __all__ = [
     "TreeHeadVerified",
     "UnparsedEntry",
     "certificate_names",
+    "compact_range_from_last_leaf",
+    "compact_range_from_tiles",
     "parse_patterns",
+    "tiles_for_range",
 ]

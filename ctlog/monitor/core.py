@@ -26,6 +26,7 @@ from ctlog.errors import CtlogError, ProofError, UsageError, VerificationError
 from ctlog.keys import LogPublicKey
 from ctlog.leaf import LogEntryType, MerkleTreeLeaf, PreCert
 from ctlog.merkle import EMPTY_ROOT, hash_leaf, verify_consistency
+from ctlog.merkle.compact import CompactRange
 from ctlog.monitor.names import NamePattern, certificate_names, matching_names
 from ctlog.monitor.state import MonitorState
 from ctlog.sth import SignedTreeHead
@@ -134,6 +135,18 @@ class MonitorCore:
                 _check_consistency(verified, sth, proof)
         new_state = replace(self._state, target_sth=sth)
         return self._commit(new_state, [])
+
+    def start_at(self, sth: SignedTreeHead, entries: CompactRange) -> list[Event]:
+        """Begin at `sth` without its history: `entries` is the compact range of its leaves
+        (see `ctlog.monitor.bootstrap`) and must reproduce its root. Entries before it are
+        never matched. Only for a monitor that has seen nothing yet."""
+        state = self._state
+        if state.tree_size or state.verified_sth is not None or state.target_sth is not None:
+            raise UsageError("only a monitor that has seen nothing can start at a tree head")
+        if entries.begin != 0 or entries.end != sth.tree_size:
+            raise UsageError(f"the range must cover [0, {sth.tree_size})")
+        sth.verify(self._key)
+        return self._commit(replace(state, entries=entries, target_sth=sth), [])
 
     def feed(self, start: int, leaf_inputs: Sequence[bytes]) -> list[Event]:
         """Hash and match entries `start`.. (the MerkleTreeLeaf bytes, in log order)."""

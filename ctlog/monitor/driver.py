@@ -107,10 +107,15 @@ class MonitorDriver:
         *,
         once: bool,
         interval_s: float,
+        from_latest: bool = False,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        """Poll until cancelled (or once); the state is saved however the run ends."""
+        """Poll until cancelled (or once); the state is saved however the run ends.
+
+        `from_latest` starts a fresh monitor at the latest tree head (no earlier matches)."""
         try:
+            if from_latest:
+                await self.start_from_latest()
             while True:
                 await self.poll()
                 if once:
@@ -118,6 +123,14 @@ class MonitorDriver:
                 await sleep(interval_s)
         finally:
             self._store.save(self.core.state)
+
+    async def start_from_latest(self) -> None:
+        """On a fresh state, begin at the log's latest tree head without its history."""
+        state = self.core.state
+        if state.tree_size or state.verified_sth is not None or state.target_sth is not None:
+            return
+        sth, entries = await self._source.start_range()
+        self._report(self.core.start_at(sth, entries))
 
     async def poll(self) -> None:
         """Finish any pending tree head, else take the latest one and catch up to it."""

@@ -7,11 +7,13 @@ prefix of them, or an error). `Rfc6962Source` learns the log's real get-entries 
 from the first answer (RFC 6962 §4.6 lets a log return fewer entries than asked) and sizes
 later requests to it.
 `TileSource` reads one data tile per request and verifies the checkpoint note with the
-log's key (static-ct-api §Checkpoints).
+log's key (static-ct-api §Checkpoints). `start_range` fetches what a monitor needs to begin
+at the latest tree head without the entries before it (see `ctlog.monitor.bootstrap`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -19,7 +21,14 @@ from ctlog.checkpoint import RFC6962NoteVerifier, sth_from_checkpoint_note
 from ctlog.client import LogClient
 from ctlog.errors import InputError, UsageError
 from ctlog.leaf import MerkleTreeLeaf, TileLeaf, parse_data_tile
-from ctlog.merkle.tiles import TILE_WIDTH
+from ctlog.merkle import HASH_SIZE, hash_leaf
+from ctlog.merkle.compact import CompactRange
+from ctlog.merkle.tiles import TILE_WIDTH, TileRef
+from ctlog.monitor.bootstrap import (
+    compact_range_from_last_leaf,
+    compact_range_from_tiles,
+    tiles_for_range,
+)
 from ctlog.monitor.core import REBUILD, ConsistencyBy, MonitorCore
 from ctlog.sth import SignedTreeHead
 
@@ -41,6 +50,8 @@ class EntrySource(Protocol):
     def calibrated(self) -> bool: ...
 
     async def fetch(self, start: int, end: int) -> list[bytes]: ...
+
+    async def start_range(self) -> tuple[SignedTreeHead, CompactRange]: ...
 
 
 class Rfc6962Source:
@@ -73,6 +84,16 @@ class Rfc6962Source:
     def chunk_end(self, start: int, limit: int) -> int:
         return min(limit, start + self._page)
 
+    async def start_range(self) -> tuple[SignedTreeHead, CompactRange]:
+        """The latest tree head and, from its last leaf's audit path (RFC 6962 §4.8), the
+        compact range of its entries."""
+        sth = await self._client.get_sth()
+        if sth.tree_size == 0:
+            return sth, CompactRange.empty()
+        entry, path = await self._client.get_entry_and_proof(sth.tree_size - 1, sth.tree_size)
+        leaf_hash = hash_leaf(entry.leaf_input)
+        return sth, compact_range_from_last_leaf(sth.tree_size, leaf_hash, path)
+
     async def fetch(self, start: int, end: int) -> list[bytes]:
         """Entries from `start`, at most up to `end`: what one get-entries answer holds."""
         got = await self._client.get_entries(start, end - 1)
@@ -96,6 +117,9 @@ class TileSource:
     async def latest(
         self, core: MonitorCore
     ) -> tuple[SignedTreeHead, Sequence[bytes] | ConsistencyBy]:
+        return await self.latest_checkpoint()
+
+    async def latest_checkpoint(self) -> tuple[SignedTreeHead, ConsistencyBy]:
         sth = sth_from_checkpoint_note(await self._client.get_checkpoint(), self._verifier)
         # static-ct-api serves no consistency proofs: rebuilding the tree from the verified
         # compact range must reach the new root, which is a stronger check.
@@ -103,6 +127,25 @@ class TileSource:
 
     def chunk_end(self, start: int, limit: int) -> int:
         return min(limit, (start // TILE_WIDTH + 1) * TILE_WIDTH)
+
+    async def start_range(self) -> tuple[SignedTreeHead, CompactRange]:
+        """The latest checkpoint and, from the hash tiles it implies, the compact range of
+        its entries."""
+        sth, _ = await self.latest_checkpoint()
+        refs = tiles_for_range(sth.tree_size)
+        bodies = await asyncio.gather(*(self._hash_tile(ref) for ref in refs))
+        return sth, compact_range_from_tiles(sth.tree_size, dict(zip(refs, bodies, strict=True)))
+
+    async def _hash_tile(self, ref: TileRef) -> bytes:
+        """A hash tile, or the prefix of its full tile if the partial one is gone."""
+        level = ref.level or 0
+        try:
+            return await self._client.get_hash_tile(level, ref.index, ref.width)
+        except InputError as exc:
+            if exc.http_status != HTTP_NOT_FOUND or not ref.is_partial:
+                raise
+        full = await self._client.get_hash_tile(level, ref.index, TILE_WIDTH)
+        return full[: ref.width * HASH_SIZE]
 
     async def fetch(self, start: int, end: int) -> list[bytes]:
         """Entries [start, end) from the one data tile that holds them."""

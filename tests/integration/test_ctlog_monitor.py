@@ -78,6 +78,8 @@ def test_submit_prove_and_monitor_a_real_log(tmp_path: Path) -> None:
             *monitor, *watch, "--tiles", "--origin", origin, "--state-dir", str(tmp_path / "t")
         )
         again = run(*monitor, *watch, "--state-dir", str(tmp_path / "rfc"))
+        latest = [*monitor, *watch, "--from-latest", "--state-dir"]
+        skipped = run(*latest, str(tmp_path / "latest"), "--tiles", "--origin", origin)
     finally:
         logs.stop_all()
     found = matches(rfc)
@@ -88,6 +90,9 @@ def test_submit_prove_and_monitor_a_real_log(tmp_path: Path) -> None:
     assert indexes[1] not in by_index
     assert ["pre.example.com"] in by_index.values()
     assert again.stdout == ""  # caught up: nothing new to verify or report
+    skipped_events = [json.loads(line) for line in skipped.stdout.splitlines()]
+    assert [e["event"] for e in skipped_events] == ["verified"]  # from the hash tiles
+    assert skipped_events[0]["tree_size"] >= len(chains)
 
 
 def proof_args(url: str, chain: Path, key: Path) -> list[str]:

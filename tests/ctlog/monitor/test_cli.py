@@ -123,3 +123,12 @@ def test_an_unreachable_log_exits_3(env: Env) -> None:
     env.url = f"http://127.0.0.1:{port}"
     result = env.monitor()
     assert result.exit_code == 3 and "failed 5 times" in result.stderr
+
+
+def test_from_latest_reports_only_new_certificates(env: Env) -> None:
+    events = json_lines(env.monitor("--from-latest", "--json"))
+    assert [e["event"] for e in events] == ["verified"] and env.log.served_entries == 0
+    assert env.log.requests["/ct/v1/get-entry-and-proof"] == 1
+    grow(env.log, 2)
+    later = json_lines(env.monitor("--from-latest", "--json"))
+    assert [(e["event"], e.get("index")) for e in later] == [("match", 12), ("verified", None)]

@@ -210,3 +210,20 @@ async def test_partial_tile_gone_falls_back_to_the_full_tile(state_dir: DataDir)
     async with serving(log) as url, LogClient(url) as client:
         await driver_for(log, client, state_dir, sink, tiles=True).run(once=True, interval_s=1)
     assert sink.verified_sths == [old] and log.requests["/tile/data/000"] == 1
+
+
+@pytest.mark.parametrize("tiles", [False, True], ids=["rfc6962", "tiles"])
+async def test_from_latest_skips_history(fake: FakeLog, state_dir: DataDir, tiles: bool) -> None:
+    grow(fake, 260)  # 300 entries: the tiles path needs a level-1 tile
+    first = Collect()
+    async with serving(fake) as url, LogClient(url) as client:
+        driver = driver_for(fake, client, state_dir, first, tiles=tiles)
+        await driver.run(once=True, interval_s=1, from_latest=True)
+        assert first.matches == [] and first.verified_sths == [fake.sth]
+        assert fake.served_entries == 0 and not any("/tile/data/" in p for p in fake.requests)
+        grow(fake, 3)
+        second = Collect()
+        driver = driver_for(fake, client, state_dir, second, tiles=tiles)
+        await driver.run(once=True, interval_s=1, from_latest=True)  # resumes: no effect now
+    assert second.indexes == [300] and second.verified_sths == [fake.sth]
+    assert saved(state_dir).tree_size == 303
