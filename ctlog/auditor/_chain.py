@@ -26,7 +26,7 @@ MAX_VERIFIED_PER_LOG = 256  # chain heads kept as proof anchors; older ones stil
 MAX_UNSETTLED_PER_LOG = 256  # heads waiting for or awaiting a proof; more are dropped, counted
 MAX_INFLIGHT_PER_LOG = 4  # concurrent get-sth-consistency requests to one log
 MAX_CONFLICTED_PER_LOG = 1024  # remembered so a conflicting head is not re-checked forever
-MAX_REFUSALS = 3  # a log refusing a proof between two of its own heads this often is alarming
+MAX_REFUSALS = 5  # refusals over ~15 s of backoff outlast a lagging replica; then alarm
 RETRY_MS = 1_000  # first wait before re-asking for a proof the log could not give
 RETRY_MAX_MS = 60_000  # cap on the doubling wait between attempts
 
