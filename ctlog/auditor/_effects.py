@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ctlog.auditor.evidence import EvidenceBundle, EvidenceVerdict
+from ctlog.auditor.observation import MAX_ORIGIN_CHARS
 from ctlog.auditor.pollination import GossipedSth
 from ctlog.errors import UsageError
 from ctlog.keys import LogPublicKey
+
+MAX_PEER_NAME_CHARS = 64  # a name in a header and in status pages, not an essay
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +19,10 @@ class AuditedLog:
 
     key: LogPublicKey
     url: str
+
+    def __post_init__(self) -> None:
+        if len(self.url) > MAX_ORIGIN_CHARS or not self.url.isprintable():
+            raise UsageError(f"log url must be printable and at most {MAX_ORIGIN_CHARS} chars")
 
     @property
     def log_id(self) -> bytes:
@@ -30,8 +37,10 @@ class Peer:
     url: str
 
     def __post_init__(self) -> None:
-        if not self.name or not self.name.isprintable() or len(self.name) > 64:
+        if not self.name or not self.name.isprintable() or len(self.name) > MAX_PEER_NAME_CHARS:
             raise UsageError(f"peer name {self.name!r:.70} must be 1-64 printable characters")
+        if len(self.url) > MAX_ORIGIN_CHARS or not self.url.isprintable():
+            raise UsageError(f"peer url must be printable and at most {MAX_ORIGIN_CHARS} chars")
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from common.runtime import load_toml_config
 
 MAX_PORT = 65535  # TCP
 MIN_INTERVAL_S = 0.01  # faster polling or gossip only burns CPU (tests use ~0.1 s)
+MAX_URL_CHARS = 256  # a URL becomes an observation's origin, bounded by MAX_ORIGIN_CHARS
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +39,7 @@ class LogConfig:
     key_file: Path
 
     def __post_init__(self) -> None:
-        if not self.url.startswith(("http://", "https://")):
-            raise ValueError(f"log url must start with http:// or https://, got {self.url!r}")
+        _check_url(self.url, "log")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +48,7 @@ class PeerConfig:
     url: str
 
     def __post_init__(self) -> None:
-        if not self.url.startswith(("http://", "https://")):
-            raise ValueError(f"peer url must start with http:// or https://, got {self.url!r}")
+        _check_url(self.url, "peer")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +82,13 @@ class AuditorConfig:
         """The same configuration with relative paths taken from `base`."""
         logs = [replace(log, key_file=base / log.key_file) for log in self.logs]
         return replace(self, data_dir=base / self.data_dir, logs=logs)
+
+
+def _check_url(url: str, what: str) -> None:
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"{what} url must start with http:// or https://, got {url!r:.80}")
+    if len(url) > MAX_URL_CHARS or not url.isprintable():
+        raise ValueError(f"{what} url must be printable and at most {MAX_URL_CHARS} characters")
 
 
 def load_auditor_config(path: str | Path) -> AuditorConfig:
