@@ -28,7 +28,7 @@ from ctlog._cli_common import (
 )
 from ctlog.auditor.evidence import verify_evidence_bytes
 from ctlog.auditor.pollination import GossipedSth
-from ctlog.errors import InputError, UsageError
+from ctlog.errors import InputError, UsageError, VerificationError
 from ctlog.keys import LogPublicKey
 from ctlog.sth import SignedTreeHead
 
@@ -76,20 +76,28 @@ def verify_evidence_command(bundle_path: str, log_key_path: str | None, json_mod
 @click.option("--auditor", "auditor_url", required=True, help="base URL of the auditor")
 @click.option("--log-key", "log_key_path", required=True, help="PEM public key of the log")
 @click.option("--log", "log_url", help="also fetch and send the log's current STH")
+@click.option("--checkpoint", "checkpoints", multiple=True, help="a static-ct checkpoint file")
+@click.option("--origin", help="the static-ct log's origin line (for --checkpoint)")
 @click.argument("sth_files", nargs=-1, metavar="[STH.json]...")
 @json_option
 def pollinate_command(
     auditor_url: str,
     log_key_path: str,
     log_url: str | None,
+    checkpoints: tuple[str, ...],
+    origin: str | None,
     sth_files: tuple[str, ...],
     json_mode: bool,
 ) -> None:
-    """Hand signed tree heads (get-sth JSON files, or the log's current one) to an auditor."""
-    if not sth_files and log_url is None:
-        fail("give --log URL or at least one STH file", code=EXIT_USAGE, json_mode=json_mode)
+    """Hand signed tree heads (get-sth JSON files, static-ct checkpoints, or the log's
+    current STH) to an auditor."""
+    if not sth_files and not checkpoints and log_url is None:
+        fail("give --log URL, --checkpoint or an STH file", code=EXIT_USAGE, json_mode=json_mode)
+    if checkpoints and not origin:
+        fail("--checkpoint needs the log's --origin", code=EXIT_USAGE, json_mode=json_mode)
     key = _load_key(log_key_path, json_mode)
     sths = [_load_sth(path, json_mode) for path in sth_files]
+    sths += [_load_checkpoint(path, key, origin or "", json_mode) for path in checkpoints]
     with cli_errors(json_mode=json_mode):
         received = asyncio.run(_pollinate(auditor_url, key, sths, log_url))
     payload = {"ok": True, "sent": len(sths) + (log_url is not None), "received": received}
@@ -128,6 +136,17 @@ def _load_sth(path: str, json_mode: bool) -> SignedTreeHead:
         return SignedTreeHead.from_json(json.loads(data))
     except (InputError, ValueError) as exc:
         fail(f"{path} is not a get-sth JSON object: {exc}", code=EXIT_INVALID, json_mode=json_mode)
+
+
+def _load_checkpoint(path: str, key: LogPublicKey, origin: str, json_mode: bool) -> SignedTreeHead:
+    """The STH inside a static-ct checkpoint, which the log signed as an RFC 6962 tree head."""
+    from ctlog.checkpoint import RFC6962NoteVerifier, sth_from_checkpoint_note
+
+    note = read_file(path, json_mode=json_mode)
+    try:
+        return sth_from_checkpoint_note(note, RFC6962NoteVerifier(key, origin))
+    except (InputError, VerificationError) as exc:
+        fail(f"{path}: {exc}", code=EXIT_INVALID, json_mode=json_mode)
 
 
 COMMANDS: list[click.Command] = [auditor_command, verify_evidence_command, pollinate_command]

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from common.net import free_tcp_ports
+from ctlog.checkpoint import note_from_sth
 from ctlog.cli import main
 from ctlog.keys import LogSigningKey
 from ctlog.sth import SignedTreeHead
@@ -144,6 +145,14 @@ def test_pollinate_hands_heads_to_an_auditor(tmp_path: Path) -> None:
         assert ctlog("pollinate", "--auditor", url, "--log-key", key, junk).exit_code == 1
         assert ctlog("pollinate", "--auditor", url, "--log-key", key).exit_code == 2
         assert ctlog("pollinate", "--auditor", url, "--log-key", bad, sth_file).exit_code == 2
+        note = note_from_sth(net.log.sth(0), "example.test/log", net.log.key.public)
+        note_file = _write(tmp_path, "checkpoint", note)
+        args = ["pollinate", "--auditor", url, "--log-key", key, "--checkpoint", note_file]
+        from_note = ctlog(*args, "--origin", "example.test/log", "--json")
+        assert from_note.exit_code == 0 and json.loads(from_note.stdout)["sent"] == 1
+        wrong_origin = ctlog(*args, "--origin", "other.test/log")
+        assert wrong_origin.exit_code == 1 and note_file in wrong_origin.stderr
+        assert ctlog(*args).exit_code == 2  # --checkpoint needs --origin
         (port,) = free_tcp_ports(1)
         down = ctlog(
             "pollinate", "--auditor", f"http://127.0.0.1:{port}", "--log-key", key, sth_file
