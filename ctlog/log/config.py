@@ -17,6 +17,7 @@ Example::
     not_after_start = "2025-01-01T00:00:00Z"   # optional: temporal shard window [start, end)
     not_after_end = "2026-01-01T00:00:00Z"
     allow_expired = false
+    validation_workers = 1           # processes validating chains (0: in the event loop)
 
     [[log.replicas]]
     id = "n1"
@@ -48,6 +49,7 @@ from ctlog.x509.pemfile import load_roots
 
 MAX_GET_ENTRIES_LIMIT = 10_000  # RFC 6962 §4.6 allows truncation; more per answer is a DoS lever
 MAX_POOL_LIMIT = 1_000_000  # a larger pool is a misconfiguration, not a buffer
+MAX_VALIDATION_WORKERS = 64  # processes validating chains; more than cores only costs memory
 SUBMIT_TIMEOUT_MS = 15_000  # a submission not logged in this time gets 503 (clients retry)
 MIN_MMD_MARGIN_MS = 5_000  # MMD headroom beyond submission and publishing delays
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -83,6 +85,7 @@ class LogSection:
     not_after_start: str | None = None
     not_after_end: str | None = None
     allow_expired: bool = False
+    validation_workers: int = 1  # processes validating chains off the event loop (0: inline)
 
     def __post_init__(self) -> None:
         if not is_valid_key_name(self.origin):
@@ -90,6 +93,7 @@ class LogSection:
         _check_range("max_batch", self.max_batch, 1, MAX_BATCH_ENTRIES)
         _check_range("max_pool", self.max_pool, self.max_batch, MAX_POOL_LIMIT)
         _check_range("max_get_entries", self.max_get_entries, 1, MAX_GET_ENTRIES_LIMIT)
+        _check_range("validation_workers", self.validation_workers, 0, MAX_VALIDATION_WORKERS)
         for name in ("sequence_interval_ms", "sth_interval_ms", "max_merge_delay_s"):
             _check_range(name, getattr(self, name), 1, 10**9)
         needed = self.sth_interval_ms + SUBMIT_TIMEOUT_MS + MIN_MMD_MARGIN_MS

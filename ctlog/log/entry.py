@@ -12,6 +12,7 @@ to one log entry whatever chain or timestamp it came with.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ctlog.errors import UsageError
@@ -23,7 +24,7 @@ from ctlog.leaf import (
     chain_fingerprints,
     encode_leaf_index_extension,
 )
-from ctlog.tls import uint
+from ctlog.tls import opaque, uint
 from ctlog.x509 import ValidatedChain
 
 MAX_CHAIN_ISSUERS = 16  # issuers kept per entry; real chains have 1 to 4, paths loop beyond
@@ -48,8 +49,13 @@ class PreparedEntry:
         signed = body.tbs_certificate if isinstance(body, PreCert) else body
         if any(len(der) > MAX_CERT_BYTES for der in (*self.issuers, self.pre_certificate, signed)):
             raise UsageError(f"certificates are at most {MAX_CERT_BYTES} bytes")
-        # TimestampedEntry and TileLeaf check the remaining fields.
-        self.tile_leaf(0)
+        if not all(self.issuers):
+            raise UsageError("an issuer certificate cannot be empty")
+        # TimestampedEntry checks the type, the timestamp and the signed entry.
+        entry = TimestampedEntry(self.timestamp, self.entry_type, self.signed_entry)
+        object.__setattr__(self, "entry_type", entry.entry_type)
+        if (entry.entry_type is LogEntryType.PRECERT_ENTRY) != bool(self.pre_certificate):
+            raise UsageError("precert entries, and only they, carry the precertificate")
 
     def timestamped_entry(self, leaf_index: int) -> TimestampedEntry:
         """The entry as logged at `leaf_index` (static-ct-api: extensions hold the index)."""
@@ -81,13 +87,15 @@ class PreparedEntry:
             encode_leaf_index_extension(logged.leaf_index),
         )
 
-    def tile_leaf(self, leaf_index: int) -> TileLeaf:
-        """The static-ct-api data tile entry: what the log stores for this entry."""
-        return TileLeaf(
-            self.timestamped_entry(leaf_index),
-            self.pre_certificate,
-            chain_fingerprints(self.issuers),
-        )
+    def tile_leaf(self, leaf_index: int, fingerprints: Sequence[bytes] | None = None) -> TileLeaf:
+        """The static-ct-api data tile entry: what the log stores for this entry.
+
+        `fingerprints` may pass the issuers' SHA-256 hashes when the caller has them.
+        """
+        if fingerprints is None:
+            fingerprints = chain_fingerprints(self.issuers)
+        entry = self.timestamped_entry(leaf_index)
+        return TileLeaf(entry, self.pre_certificate, tuple(fingerprints))
 
     @property
     def identity(self) -> bytes:
@@ -102,8 +110,14 @@ class PreparedEntry:
 
 
 def entry_identity(entry_type: LogEntryType, signed_entry: bytes | PreCert) -> bytes:
-    """The dedup key: SHA-256(entry_type || signed_entry), timestamp and extensions left out."""
-    body = TimestampedEntry(0, entry_type, signed_entry).signed_entry_bytes()
+    """The dedup key: SHA-256(entry_type || signed_entry), timestamp and extensions left out.
+
+    `signed_entry` is encoded as in RFC 6962 §3.4 (a length-prefixed certificate, or a PreCert).
+    """
+    if isinstance(signed_entry, PreCert):
+        body = signed_entry.serialize()
+    else:
+        body = opaque(signed_entry, 3)
     return hashlib.sha256(uint(entry_type, 2) + body).digest()
 
 

@@ -21,6 +21,7 @@ Undecodable command data is answered with `CommandRejected` and changes nothing 
 from __future__ import annotations
 
 import enum
+import hashlib
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -100,6 +101,7 @@ class LogStateMachine:
         raw_sth = store.get(STH_KEY)
         self._sth = decode_sth_record(raw_sth) if raw_sth is not None else None
         self._known_issuers: set[bytes] = set()
+        self._fingerprints: dict[bytes, bytes] = {}
 
     @property
     def applied_index(self) -> int:
@@ -177,7 +179,8 @@ class LogStateMachine:
         new_issuers: set[bytes],
     ) -> bytes:
         """Add one new entry's records to `batch`; return its leaf hash."""
-        tile_leaf = entry.tile_leaf(leaf_index)
+        fingerprints = [self._fingerprint(der) for der in entry.issuers]
+        tile_leaf = entry.tile_leaf(leaf_index, fingerprints)
         leaf_hash = MerkleTreeLeaf(tile_leaf.timestamped_entry).leaf_hash()
         batch.put(entry_key(leaf_index), tile_leaf.serialize())
         batch.put(identity_key(identity), uint(leaf_index, 8) + uint(entry.timestamp, 8))
@@ -187,6 +190,15 @@ class LogStateMachine:
                 batch.put(issuer_key(fingerprint), der)
                 new_issuers.add(fingerprint)
         return leaf_hash
+
+    def _fingerprint(self, der: bytes) -> bytes:
+        """SHA-256 of an issuer's DER, remembered: a log sees few issuers, again and again."""
+        fingerprint = self._fingerprints.get(der)
+        if fingerprint is None:
+            if len(self._fingerprints) >= MAX_KNOWN_ISSUERS:
+                self._fingerprints.clear()
+            fingerprint = self._fingerprints[der] = hashlib.sha256(der).digest()
+        return fingerprint
 
     def _has_issuer(self, fingerprint: bytes) -> bool:
         if fingerprint in self._known_issuers:

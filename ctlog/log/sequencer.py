@@ -1,8 +1,10 @@
 """The leader's sequencer: pool → one Raft proposal per batch → answers to the waiters.
 
-Every `sequence_interval_ms`, or as soon as `max_batch` entries wait, the pool is drained in
-batches of at most `max_batch` entries and `MAX_BATCH_BYTES`; each batch is one BATCH
-command. When it is committed and applied here, each waiter gets its entry's `LoggedEntry`.
+A batch is cut from the pool (at most `max_batch` entries and `MAX_BATCH_BYTES`) when a
+proposal slot is free and entries wait: at once when the log is idle, as soon as a batch in
+flight is applied (group commit: under load batches grow with the load instead of waiting
+for a timer), and at the latest every `sequence_interval_ms`. Each batch is one BATCH
+command; once it is committed and applied here, each waiter gets its entry's `LoggedEntry`.
 Only a leader sequences: a replica that is not (or stops being) the leader fails everything
 waiting with `RetryElsewhere`, and so does a proposal that is dropped or times out; the
 submitter then retries the same entry, which dedup makes safe even if it did commit.
@@ -27,7 +29,7 @@ from ctlog.log.pool import Pool, PoolLimits
 log = logging.getLogger("opentrust.ctlog.sequencer")
 
 MAX_BATCH_BYTES = 512 * 1024  # one batch command stays well inside one Raft APPEND (1 MiB)
-MAX_INFLIGHT_BATCHES = 8  # proposals not yet applied; beyond, the pool fills and pushes back
+MAX_INFLIGHT_BATCHES = 2  # proposals not yet applied; beyond, the pool fills and pushes back
 PROPOSE_TIMEOUT_S = 5.0  # a batch not applied in this time is failed; its entries are retried
 
 Waiter = asyncio.Future[LoggedEntry]
@@ -51,7 +53,7 @@ class Sequencer:
         self._interval_s = interval_ms / 1000
         self._now_ms = now_ms
         self._wake = asyncio.Event()
-        self._inflight = asyncio.Semaphore(MAX_INFLIGHT_BATCHES)
+        self._inflight = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self.stats = {"batches": 0, "entries": 0, "failed_batches": 0}
 
@@ -61,7 +63,7 @@ class Sequencer:
             raise RetryElsewhere(f"replica {self._node.node_id} is not the leader")
         future: Waiter = asyncio.get_running_loop().create_future()
         self.pool.add(entry, future, now_ms=self._now_ms())
-        if len(self.pool) >= self._max_batch:
+        if len(self.pool) >= self._max_batch or self._inflight < MAX_INFLIGHT_BATCHES:
             self._wake.set()
         try:
             return await asyncio.wait_for(future, timeout)
@@ -77,11 +79,11 @@ class Sequencer:
             if not self._node.is_leader:
                 self._fail(self.pool.take_all(), "this replica is not the leader")
                 continue
-            while len(self.pool):
-                batch = [(e, w) for e, w in self.pool.take(self._max_batch, MAX_BATCH_BYTES)]
-                batch = [(e, w) for e, w in batch if not w.done()]
+            while len(self.pool) and self._inflight < MAX_INFLIGHT_BATCHES:
+                batch = self.pool.take(self._max_batch, MAX_BATCH_BYTES)
+                batch = [(entry, waiter) for entry, waiter in batch if not waiter.done()]
                 if batch:
-                    await self._inflight.acquire()
+                    self._inflight += 1
                     task = asyncio.create_task(self._propose(batch))
                     self._tasks.add(task)
                     task.add_done_callback(self._tasks.discard)
@@ -105,7 +107,9 @@ class Sequencer:
             self._fail(batch, f"the batch failed: {type(exc).__name__}")
             return
         finally:
-            self._inflight.release()
+            self._inflight -= 1
+            if len(self.pool):
+                self._wake.set()  # group commit: what gathered meanwhile goes out now
         if not isinstance(result, BatchApplied) or len(result.entries) != len(batch):
             log.error("a batch was applied as %r", result)
             self._fail(batch, f"the batch was applied as {type(result).__name__}")

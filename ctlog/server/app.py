@@ -21,12 +21,19 @@ from ctlog.log.replica import LogReplica
 from ctlog.server.internal import InternalApi
 from ctlog.server.rfc6962 import Rfc6962Api
 from ctlog.server.static import StaticApi
+from ctlog.server.validation import ChainPolicy, ChainValidator
 
 log = logging.getLogger("opentrust.ctlog.http")
 
 MAX_REQUEST_BYTES = 256 * 1024  # an add-chain body: 10 certificates of ~19 KiB in base64 fit
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+_HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    503: "unavailable",
+}
 
 
 def error_response(status: int, message: str, code: str | None = None) -> web.Response:
@@ -58,8 +65,16 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 def make_log_app(replica: LogReplica, secret: bytes) -> web.Application:
+    """The replica's HTTP application; its chain validator starts and stops with it."""
+    section = replica.config.log
+    policy = ChainPolicy(
+        section.not_after_start_ms, section.not_after_end_ms, section.allow_expired
+    )
+    validator = ChainValidator(replica.roots, policy, section.validation_workers)
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_REQUEST_BYTES)
-    Rfc6962Api(replica).add_routes(app)
+    app.on_startup.append(lambda _app: validator.start())
+    app.on_cleanup.append(lambda _app: validator.close())
+    Rfc6962Api(replica, validator).add_routes(app)
     StaticApi(replica).add_routes(app)
     InternalApi(replica, secret).add_routes(app)
     add_health_routes(app, replica.status)

@@ -33,8 +33,8 @@ from ctlog.server.params import (
     query_hash,
     query_uint,
 )
+from ctlog.server.validation import ChainValidator
 from ctlog.sth import SignedTreeHead
-from ctlog.x509 import validate_chain
 
 
 def b64(data: bytes) -> str:
@@ -53,8 +53,9 @@ async def read_json(request: web.Request) -> object:
 class Rfc6962Api:
     """Handlers bound to one replica."""
 
-    def __init__(self, replica: LogReplica) -> None:
+    def __init__(self, replica: LogReplica, validator: ChainValidator) -> None:
         self.replica = replica
+        self.validator = validator
         self.log = replica.machine
         self._roots_json = {"certificates": [b64(der) for der in replica.roots.ders()]}
 
@@ -78,17 +79,8 @@ class Rfc6962Api:
 
     async def _add(self, request: web.Request, *, precert: bool) -> web.Response:
         chain = chain_from_body(await read_json(request))
-        section = self.replica.config.log
         now = self.replica.now_ms()
-        validated = validate_chain(
-            chain,
-            self.replica.roots,
-            now_ms=now,
-            precert=precert,
-            not_after_start_ms=section.not_after_start_ms,
-            not_after_end_ms=section.not_after_end_ms,
-            allow_expired=section.allow_expired,
-        )
+        validated = await self.validator.validate(chain, now_ms=now, precert=precert)
         entry = PreparedEntry.from_chain(validated, now)
         logged = await self.replica.submit(entry)
         sct = sign_sct(self.replica.key, entry.logged_entry(logged))

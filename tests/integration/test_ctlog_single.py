@@ -13,7 +13,7 @@ from ctlog.leaf import LogEntryType, MerkleTreeLeaf, TimestampedEntry, decode_le
 from ctlog.merkle import verify_inclusion
 from ctlog.sct import SignedCertificateTimestamp, verify_chain_scts
 from ctlog.sth import SignedTreeHead
-from tests.ctlog.log.processes import LogProcesses
+from tests.ctlog.log.processes import LogProcesses, running
 
 pytestmark = pytest.mark.integration
 
@@ -56,7 +56,12 @@ def test_scts_are_verifiable_and_survive_kill_9(tmp_path: Path) -> None:
         logs.wait_leader()
         scts = asyncio.run(submit_then_check(logs, chains))
         # kill -9 right after the last SCT came back, then restart from the same data.
-        logs.kill("n1")
+        workers = logs.kill("n1")
+        assert workers, "the replica runs a chain validation worker by default"
+        deadline = time.monotonic() + 3
+        while running(workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert running(workers) == [], "validation workers outlived their replica"
         logs.start("n1")
         logs.wait_leader()
         asyncio.run(check_after_restart(logs, chains, scts))

@@ -31,6 +31,7 @@ TEST_SETTINGS: dict[str, Setting] = {
     "sequence_interval_ms": 5,
     "sth_interval_ms": 50,
     "max_get_entries": 3,
+    "validation_workers": 0,  # inline: no worker process per test (one test covers workers)
 }
 READY_TIMEOUT_S = 10.0
 

@@ -69,10 +69,13 @@ class LogProcesses:
         for node_id in self.ids:
             self.start(node_id)
 
-    def kill(self, node_id: str) -> None:
+    def kill(self, node_id: str) -> list[int]:
+        """SIGKILL the replica; returns the pids of its children (validation workers)."""
         proc = self.procs.pop(node_id)
+        children = child_pids(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        return children
 
     def alive(self, node_id: str) -> bool:
         proc = self.procs.get(node_id)
@@ -125,4 +128,30 @@ class LogProcesses:
         return tails
 
 
-__all__ = ["LogProcesses"]
+def child_pids(pid: int) -> list[int]:
+    """The live processes whose parent is `pid` (Linux /proc)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(pid) and fields[0] != "Z":
+            children.append(int(stat.parent.name))
+    return children
+
+
+def running(pids: list[int]) -> list[int]:
+    """Those of `pids` still running (not exited, not zombies)."""
+    alive = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.append(pid)
+    return alive
+
+
+__all__ = ["LogProcesses", "child_pids", "running"]

@@ -65,6 +65,7 @@ BAD = {
     "an issuer no entry refers to": [1, [b"i", b"j"], [row()]],
     "x509 entry has no issuer_key_hash": [1, [b"i"], [row(key_hash=b"k" * 32)]],
     "invalid batch entry": [1, [b"i"], [row(entry_type=1, key_hash=b"short")]],
+    "only they, carry the precertificate": [1, [b"i"], [row(pre=b"\x30p")]],
     "an STH command has 5 fields": [2, 1, 2],
     "STH root_hash must be 32 bytes": [2, 1, 2, b"short", b""],
 }

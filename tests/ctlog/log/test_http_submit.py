@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from pathlib import Path
 
@@ -68,8 +69,6 @@ async def test_a_resubmitted_chain_gets_the_sct_of_the_logged_entry(tmp_path: Pa
 
 
 async def test_concurrent_identical_submissions_log_one_entry(tmp_path: Path) -> None:
-    import asyncio
-
     async with InProcessLog(tmp_path) as log:
         chain = chain_json(log.pki.issue_leaf(["race.example"]))
         answers = await asyncio.gather(
@@ -99,3 +98,16 @@ async def test_the_forwarding_endpoint_needs_the_cluster_mac(tmp_path: Path) -> 
         async with log.client.post(SUBMIT_PATH, data=tampered, headers=headers) as response:
             assert response.status == 401
         assert log.replica.machine.tree_size == 1
+
+
+async def test_validation_in_a_worker_process_gives_the_same_answers(tmp_path: Path) -> None:
+    async with InProcessLog(tmp_path, {"validation_workers": 1}) as log:
+        chains = [log.pki.issue_leaf([f"w{i}.example"]) for i in range(20)]
+        answers = await asyncio.gather(
+            *(log.post_json("/ct/v1/add-chain", chain_json(chain)) for chain in chains)
+        )
+        assert [status for status, _ in answers] == [200] * 20
+        precert = chain_json(log.pki.issue_precert(["wp.example"]))
+        status, body = await log.post_json("/ct/v1/add-chain", precert)
+        assert status == 400 and "submit it to add-pre-chain" in body["message"]
+        assert log.replica.machine.tree_size == 20
