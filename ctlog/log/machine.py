@@ -26,7 +26,9 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from common.store import Store, WriteBatch
+# The pure modules of common.store: its package also loads the plyvel-backed LevelStore.
+from common.store._batch import WriteBatch
+from common.store._protocol import Store
 from ctlog.errors import CtlogError, InputError
 from ctlog.keys import LogPublicKey
 from ctlog.leaf import MerkleTreeLeaf

@@ -22,7 +22,7 @@ from common.runtime import DataDir, log_event
 from common.store import LevelStore
 from ctlog.log.config import LogConfig
 from ctlog.log.replica import LogReplica
-from ctlog.server import make_log_app
+from ctlog.server.app import make_log_app
 
 log = logging.getLogger("opentrust.ctlog")
 

@@ -23,7 +23,8 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from common.store import Store
+# The pure modules of common.store: its package also loads the plyvel-backed LevelStore.
+from common.store._protocol import Store
 from ctlog.errors import CtlogError, InputError
 from ctlog.leaf import LogEntryType, MerkleTreeLeaf, TileLeaf, encode_extra_data
 from ctlog.merkle import HASH_SIZE

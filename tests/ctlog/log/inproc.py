@@ -23,7 +23,7 @@ from ctlog.log.config import LogConfig, load_log_config
 from ctlog.log.files import Setting, write_log_files
 from ctlog.log.process import build_transport
 from ctlog.log.replica import LogReplica
-from ctlog.server import make_log_app
+from ctlog.server.app import make_log_app
 
 FAST_RAFT: dict[str, Setting] = {"tick_ms": 5, "election_ticks": 4, "heartbeat_ticks": 1}
 TEST_SETTINGS: dict[str, Setting] = {

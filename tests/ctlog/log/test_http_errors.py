@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ctlog.devcerts import DevPki
-from ctlog.server import MAX_REQUEST_BYTES
+from ctlog.server.app import MAX_REQUEST_BYTES
 from tests.ctlog.log.inproc import InProcessLog
 from tests.ctlog.log.test_http_submit import chain_json
 
