@@ -38,7 +38,8 @@ def query_hash(query: Mapping[str, str], name: str) -> bytes:
         raise InputError(f"missing query parameter {name}")
     if len(value) > MAX_PARAM_CHARS:
         raise InputError(f"{name} is too long for a base64 hash")
-    raw = b64decode_strict(value, name)
+    # A '+' sent without URL-encoding arrives as a space, which base64 never contains.
+    raw = b64decode_strict(value.replace(" ", "+"), name)
     if len(raw) != HASH_SIZE:
         raise InputError(f"{name} must be a {HASH_SIZE}-byte hash, got {len(raw)} bytes")
     return raw
