@@ -38,3 +38,6 @@ class CountingStore(MemoryStore):
     def get(self, key: bytes) -> bytes | None:
         self.gets.append(key)
         return super().get(key)
+
+
+__all__ = ["CountingStore", "append_in_batches", "leaf_hashes"]
