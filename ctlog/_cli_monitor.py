@@ -28,7 +28,7 @@ from ctlog._cli_common import (
     log_option,
     read_file,
 )
-from ctlog.checkpoint import RFC6962NoteVerifier
+from ctlog.checkpoint import Checkpoint, RFC6962NoteVerifier
 from ctlog.client import LogClient
 from ctlog.errors import VerificationError
 from ctlog.keys import LogPublicKey
@@ -42,6 +42,7 @@ from ctlog.monitor.sources import (
     Rfc6962Source,
     TileSource,
 )
+from ctlog.note import Note
 from ctlog.sth import SignedTreeHead
 
 DEFAULT_INTERVAL_S = (
@@ -90,9 +91,10 @@ class CliSink:
             )
 
 
-def _origin_from_url(url: str) -> str:
-    """static-ct-api §Checkpoints: the origin is the submission prefix without its scheme."""
-    return url.split("://", 1)[-1].rstrip("/")
+async def _checkpoint_origin(client: LogClient) -> str:
+    """The origin the log's checkpoint names. Only a name: the signature must still verify
+    under the log key given on the command line, so a wrong origin cannot slip through."""
+    return Checkpoint.from_note(Note.parse(await client.get_checkpoint())).origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +116,7 @@ async def _run(options: RunOptions, core: MonitorCore, store: StateStore, sink: 
     async with LogClient(options.log_url) as client:
         source: EntrySource
         if options.tiles:
-            origin = options.origin or _origin_from_url(client.base_url)
+            origin = options.origin or await _checkpoint_origin(client)
             source = TileSource(client, RFC6962NoteVerifier(core.key, origin))
         else:
             source = Rfc6962Source(client, options.page_size)
@@ -137,7 +139,7 @@ async def _run(options: RunOptions, core: MonitorCore, store: StateStore, sink: 
 @click.option("--match", "patterns", multiple=True, required=True, help="name pattern")
 @click.option("--state-dir", help="keep the verified state here and resume from it")
 @click.option("--tiles", is_flag=True, help="read the static-ct tiles instead of RFC 6962")
-@click.option("--origin", help="checkpoint origin (tiles; default: the URL without scheme)")
+@click.option("--origin", help="checkpoint origin (tiles; default: the one the checkpoint names)")
 @click.option("--once", is_flag=True, help="catch up with the latest tree head, then exit")
 @click.option(
     "--from-latest",
