@@ -63,6 +63,14 @@ CORE_MODULES = [
     "ctlog.auditor.judge",
     "ctlog.auditor.observation",
     "ctlog.auditor.pollination",
+    "ctlog.log.entry",
+    "ctlog.log.codec",
+    "ctlog.log.storage",
+    "ctlog.log.machine",
+    "ctlog.log.pool",
+    "ctlog.log.publisher",
+    "ctlog.server.params",
+    "common.store.api",
 ]
 
 

@@ -26,9 +26,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# The pure modules of common.store: its package also loads the plyvel-backed LevelStore.
-from common.store._batch import WriteBatch
-from common.store._protocol import Store
+from common.store.api import Store, WriteBatch
 from ctlog.errors import CtlogError, InputError
 from ctlog.keys import LogPublicKey
 from ctlog.leaf import MerkleTreeLeaf

@@ -23,8 +23,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-# The pure modules of common.store: its package also loads the plyvel-backed LevelStore.
-from common.store._protocol import Store
+from common.store.api import Store
 from ctlog.errors import CtlogError, InputError
 from ctlog.leaf import LogEntryType, MerkleTreeLeaf, TileLeaf, encode_extra_data
 from ctlog.merkle import HASH_SIZE

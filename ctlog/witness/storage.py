@@ -8,7 +8,7 @@ its old or its new state. Corrupt values are refused with `CtlogError` naming th
 
 from __future__ import annotations
 
-from common.store import Store, WriteBatch
+from common.store.api import Store, WriteBatch
 from ctlog.errors import CtlogError, InputError
 from ctlog.witness.core import LogUpdate, TreeState
 
