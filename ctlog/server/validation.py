@@ -28,7 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from ctlog.errors import InputError, LogUnavailable
-from ctlog.x509 import RootSet, ValidatedChain, validate_chain
+from ctlog.x509 import RootSet, ValidatedChain, VerifiedLinks, validate_chain
 
 log = logging.getLogger("opentrust.ctlog.validation")
 
@@ -53,7 +53,10 @@ Outcome = ValidatedChain | tuple[str, int]  # the validated chain, or (reason, H
 
 
 def validate_batch(
-    roots: RootSet, policy: ChainPolicy, requests: Sequence[Request]
+    roots: RootSet,
+    policy: ChainPolicy,
+    requests: Sequence[Request],
+    links: VerifiedLinks | None = None,
 ) -> list[Outcome]:
     """Validate each chain; a refusal becomes its one-line reason and status."""
     outcomes: list[Outcome] = []
@@ -68,6 +71,7 @@ def validate_batch(
                     not_after_start_ms=policy.not_after_start_ms,
                     not_after_end_ms=policy.not_after_end_ms,
                     allow_expired=policy.allow_expired,
+                    links=links,
                 )
             )
         except InputError as exc:
@@ -75,12 +79,12 @@ def validate_batch(
     return outcomes
 
 
-_worker_state: tuple[RootSet, ChainPolicy] | None = None
+_worker_state: tuple[RootSet, ChainPolicy, VerifiedLinks] | None = None
 
 
 def _init_worker(root_ders: list[bytes], policy: ChainPolicy, parent_pid: int) -> None:
     global _worker_state
-    _worker_state = (RootSet.from_ders(root_ders), policy)
+    _worker_state = (RootSet.from_ders(root_ders), policy, VerifiedLinks())
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
 
 
@@ -94,7 +98,8 @@ def _exit_with_parent(parent_pid: int) -> None:
 def _worker_batch(requests: list[Request]) -> list[Outcome]:
     if _worker_state is None:
         raise RuntimeError("validation worker was not initialised")
-    return validate_batch(*_worker_state, requests)
+    roots, policy, links = _worker_state
+    return validate_batch(roots, policy, requests, links)
 
 
 def _unwrap(outcome: Outcome) -> ValidatedChain:
@@ -111,6 +116,7 @@ class ChainValidator:
         self.roots = roots
         self.policy = policy
         self.workers = workers
+        self._links = VerifiedLinks()  # for inline validation; each worker keeps its own
         self._executor: ProcessPoolExecutor | None = None
         self._queue: list[tuple[Request, asyncio.Future[Outcome]]] = []
         self._pending = 0
@@ -141,7 +147,7 @@ class ChainValidator:
         """The validated chain; `InputError` (400) with the reason if it is refused."""
         request: Request = (tuple(chain), now_ms, precert)
         if self._executor is None:
-            return _unwrap(validate_batch(self.roots, self.policy, [request])[0])
+            return _unwrap(validate_batch(self.roots, self.policy, [request], self._links)[0])
         if self._pending >= MAX_PENDING_VALIDATIONS:
             raise LogUnavailable(f"{self._pending} chains are being validated; retry shortly")
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
@@ -186,7 +192,8 @@ class ChainValidator:
         self._dispatch()
 
     def _finish_inline(self, batch: list[tuple[Request, asyncio.Future[Outcome]]]) -> None:
-        outcomes = validate_batch(self.roots, self.policy, [request for request, _ in batch])
+        requests = [request for request, _ in batch]
+        outcomes = validate_batch(self.roots, self.policy, requests, self._links)
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if not future.done():
                 future.set_result(outcome)

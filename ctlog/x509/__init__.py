@@ -15,7 +15,9 @@ from ctlog.x509._certs import (
     parse_chain,
 )
 from ctlog.x509._chain import (
+    MAX_VERIFIED_LINKS,
     ValidatedChain,
+    VerifiedLinks,
     entry_for_chain,
     precert_entry_from_final,
     validate_chain,
@@ -34,11 +36,13 @@ from ctlog.x509._tbs import (
 
 __all__ = [
     "MAX_CHAIN_LENGTH",
+    "MAX_VERIFIED_LINKS",
     "POISON_OID",
     "PRECERT_SIGNING_EKU_OID",
     "SCT_LIST_OID",
     "RootSet",
     "ValidatedChain",
+    "VerifiedLinks",
     "ders_to_pem",
     "entry_for_chain",
     "extension_value",

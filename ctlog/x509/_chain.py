@@ -8,6 +8,7 @@ poison matches the endpoint. The result, `ValidatedChain`, builds the log entry.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,59 @@ from ctlog.x509._certs import (
     parse_chain,
 )
 from ctlog.x509._tbs import precert_tbs, tbs_without_sct_list
+
+MAX_VERIFIED_LINKS = 4096  # issuer links remembered; a log sees few distinct intermediates
+
+
+class VerifiedLinks:
+    """A bounded memo of issuer-to-issuer signature checks that passed.
+
+    A submitted leaf is new every time, but its intermediate and root are the same thousands
+    of times; checking the intermediate's signature once per (certificate, issuer) pair of
+    exact DER bytes is enough. Leaf links are never remembered. Oldest pairs are evicted
+    first. The owner (one per validating process) passes it to `validate_chain`.
+    """
+
+    __slots__ = ("_links", "_max_links")
+
+    def __init__(self, max_links: int = MAX_VERIFIED_LINKS) -> None:
+        if max_links < 1:
+            raise UsageError("VerifiedLinks needs room for at least one link")
+        self._links: OrderedDict[tuple[bytes, bytes], None] = OrderedDict()
+        self._max_links = max_links
+
+    def __len__(self) -> int:
+        return len(self._links)
+
+    def check(
+        self,
+        cert: x509.Certificate,
+        issuer: x509.Certificate,
+        position: int,
+        pair: tuple[bytes, bytes],
+    ) -> None:
+        """`check_issued_by`, skipped when this exact pair already passed."""
+        if pair in self._links:
+            self._links.move_to_end(pair)
+            return
+        check_issued_by(cert, issuer, position)
+        self._links[pair] = None
+        if len(self._links) > self._max_links:
+            self._links.popitem(last=False)
+
+
+def _check_link(
+    certs: Sequence[x509.Certificate],
+    ders: Sequence[bytes],
+    position: int,
+    issuer: x509.Certificate,
+    issuer_der: bytes,
+    links: VerifiedLinks | None,
+) -> None:
+    if links is None or position == 0:
+        check_issued_by(certs[position], issuer, position)
+    else:
+        links.check(certs[position], issuer, position, (ders[position], issuer_der))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,20 +132,21 @@ def validate_chain(
     not_after_start_ms: int | None = None,
     not_after_end_ms: int | None = None,
     allow_expired: bool = False,
+    links: VerifiedLinks | None = None,
 ) -> ValidatedChain:
     """Accept or refuse a submitted chain; every refusal is `InputError` (HTTP 400).
 
     precert=False is add-chain (the leaf must not carry the poison); precert=True is
     add-pre-chain (it must). The optional [not_after_start_ms, not_after_end_ms) window
-    shards logs by expiry.
+    shards logs by expiry. `links`, when given, remembers issuer-to-issuer checks.
     """
     certs = parse_chain(chain_ders)
     _check_leaf_kind(certs[0], precert=precert)
     if not allow_expired:
         _check_valid_now(certs[0], now_ms)
     _check_window(certs[0], not_after_start_ms, not_after_end_ms)
-    _check_links(certs, chain_ders, roots, precert=precert)
-    ders = _anchor(certs, tuple(chain_ders), roots)
+    _check_links(certs, chain_ders, roots, precert=precert, links=links)
+    ders = _anchor(certs, tuple(chain_ders), roots, links)
     entry_type, signed_entry = _signed_entry(ders, precert=precert)
     return ValidatedChain(ders, entry_type, signed_entry)
 
@@ -139,12 +194,17 @@ def _iso_or(ms: int | None, default: str) -> str:
 
 
 def _check_links(
-    certs: list[x509.Certificate], ders: Sequence[bytes], roots: RootSet, *, precert: bool
+    certs: list[x509.Certificate],
+    ders: Sequence[bytes],
+    roots: RootSet,
+    *,
+    precert: bool,
+    links: VerifiedLinks | None,
 ) -> None:
     """Each certificate is signed by the next; each issuer is a CA; PreCAs only issue precerts."""
     for i in range(1, len(certs)):
         issuer = certs[i]
-        check_issued_by(certs[i - 1], issuer, i - 1)
+        _check_link(certs, ders, i - 1, issuer, ders[i], links)
         if ders[i] not in roots and not is_ca(issuer, i):
             raise InputError(
                 f"certificate {i} is not a CA (BasicConstraints cA is not true) "
@@ -158,7 +218,10 @@ def _check_links(
 
 
 def _anchor(
-    certs: list[x509.Certificate], ders: tuple[bytes, ...], roots: RootSet
+    certs: list[x509.Certificate],
+    ders: tuple[bytes, ...],
+    roots: RootSet,
+    links: VerifiedLinks | None,
 ) -> tuple[bytes, ...]:
     """RFC 6962 §4.1: the chain ends at an accepted root, or its root is appended."""
     if ders[-1] in roots:
@@ -167,7 +230,7 @@ def _anchor(
     candidates = roots.by_subject(certs[last].issuer)
     for root_der in candidates:
         try:
-            check_issued_by(certs[last], roots.certificate(root_der), last)
+            _check_link(certs, ders, last, roots.certificate(root_der), root_der, links)
         except InputError:
             continue
         return (*ders, root_der)
@@ -211,7 +274,9 @@ def precert_entry_from_final(
 
 
 __all__ = [
+    "MAX_VERIFIED_LINKS",
     "ValidatedChain",
+    "VerifiedLinks",
     "entry_for_chain",
     "precert_entry_from_final",
     "validate_chain",

@@ -15,6 +15,7 @@ from ctlog.leaf import LogEntryType, PreCert, decode_extra_data, parse_data_tile
 from ctlog.x509 import (
     MAX_CHAIN_LENGTH,
     RootSet,
+    VerifiedLinks,
     key_hash,
     ms_from_datetime,
     parse_chain,
@@ -210,3 +211,35 @@ def test_parse_chain_keeps_order(pki: DevPki) -> None:
     assert [c.subject for c in parsed] == [
         x509.load_der_x509_certificate(der).subject for der in chain
     ]
+
+
+def test_verified_links_skip_only_the_exact_issuer_pair(
+    pki: DevPki, roots: RootSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The memo saves re-checking intermediate -> root; leaves and new pairs are always checked."""
+    import ctlog.x509._chain as chain_module
+
+    checked: list[int] = []
+    real_check = chain_module.check_issued_by
+
+    def counting(cert: x509.Certificate, issuer: x509.Certificate, position: int) -> None:
+        checked.append(position)
+        real_check(cert, issuer, position)
+
+    monkeypatch.setattr(chain_module, "check_issued_by", counting)
+    links = VerifiedLinks(max_links=1)
+    for name in ("a.example", "b.example"):
+        validate_chain(pki.issue_leaf([name]), roots, now_ms=NOW_MS, precert=False, links=links)
+    assert checked == [0, 1, 0]  # the second chain re-checks its leaf, not the intermediate
+    assert len(links) == 1
+    leaf, intermediate = pki.issue_leaf(["c.example"])
+    with pytest.raises(InputError, match="certificate 0's signature does not verify"):
+        validate_chain(
+            [flip_last_byte(leaf), intermediate], roots, now_ms=NOW_MS, precert=False, links=links
+        )
+    impostor = DevPki.create(NOW)
+    err = refusal(impostor.issue_leaf(["d.example"]), roots, links=links)
+    assert "does not chain to an accepted root" in str(err)  # a new pair is checked, and fails
+    assert len(links) == 1
+    with pytest.raises(UsageError):
+        VerifiedLinks(max_links=0)
