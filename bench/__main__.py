@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-BENCHMARKS = {"raft": "bench.raft"}
+BENCHMARKS = {"raft": "bench.raft", "ctlog": "bench.ctlog"}
 
 
 def main(argv: list[str] | None = None) -> int:
