@@ -2,6 +2,7 @@
 
     ctlog init --out DIR [--replicas N] [--base-port P] [--roots roots.pem] [--name NAME]
     ctlog serve --config DIR/log.toml --id n1
+    ctlog dev-cert --pki DIR/devpki --name www.example.test --out chain.pem [--precert]
 
 `init` writes log.toml, the log key (0600), its public key, the cluster secret (0600) and,
 without --roots, a development PKI under DIR/devpki/ whose root the log accepts. Replica nI
@@ -20,6 +21,7 @@ from common.errors import CommonError
 from common.kv.config import MAX_NODES, consecutive_ports
 from common.runtime import run_until_signalled, setup_logging
 from ctlog._cli_common import EXIT_USAGE, emit, fail, json_option
+from ctlog.devcerts import DevPki, write_pem_chain
 from ctlog.errors import CtlogError
 from ctlog.log.config import load_log_config
 from ctlog.log.files import write_log_files
@@ -97,6 +99,33 @@ def serve(config_path: str, node_id: str, log_json: bool, log_level: str) -> Non
     sys.exit(code)
 
 
-COMMANDS: list[click.Command] = [init, serve]
+@click.command("dev-cert")
+@click.option(
+    "--pki",
+    "pki_dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True),
+    help="a development PKI written by `ctlog init` (DIR/devpki)",
+)
+@click.option("--name", "names", multiple=True, required=True, help="a DNS name (repeatable)")
+@click.option("--precert", is_flag=True, help="issue a precertificate (for add-pre-chain)")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
+@json_option
+def dev_cert(
+    pki_dir: str, names: tuple[str, ...], precert: bool, out_path: str, json_mode: bool
+) -> None:
+    """Issue a fresh certificate chain (leaf first) from a development PKI, to submit."""
+    try:
+        pki = DevPki.load(pki_dir, datetime.now(UTC))
+        chain = pki.issue_precert(names) if precert else pki.issue_leaf(names)
+        write_pem_chain(Path(out_path), chain)
+    except (OSError, ValueError, CommonError, CtlogError) as exc:
+        fail(f"cannot issue from {pki_dir}: {exc}", code=EXIT_USAGE, json_mode=json_mode)
+    kind = "precertificate" if precert else "certificate"
+    payload = {"ok": True, "chain": out_path, "names": list(names), "precert": precert}
+    emit(payload, f"wrote a {kind} chain for {', '.join(names)} to {out_path}", json_mode=json_mode)
 
-__all__ = ["COMMANDS", "init", "serve"]
+
+COMMANDS: list[click.Command] = [init, serve, dev_cert]
+
+__all__ = ["COMMANDS", "dev_cert", "init", "serve"]

@@ -14,6 +14,7 @@ from common.errors import ConfigError
 from ctlog.cli import main
 from ctlog.log.config import load_log_config
 from ctlog.log.files import log_toml, write_log_files
+from ctlog.x509 import validate_chain
 from ctlog.x509.pemfile import read_pem_chain
 
 PORTS = [(9101, 9201), (9102, 9202)]
@@ -95,3 +96,22 @@ def test_init_copies_given_roots_and_refuses_bad_ones(tmp_path: Path) -> None:
     junk.write_text("not a pem\n")
     result = CliRunner().invoke(main, ["init", "--out", str(tmp_path / "c"), "--roots", str(junk)])
     assert result.exit_code == 2 and "--roots" in result.output
+
+
+def test_dev_cert_issues_chains_the_log_accepts(tmp_path: Path) -> None:
+    out = tmp_path / "log"
+    assert CliRunner().invoke(main, ["init", "--out", str(out)]).exit_code == 0
+    config = load_log_config(out / "log.toml")
+    for extra, precert in (([], False), (["--precert"], True)):
+        chain_path = tmp_path / f"chain{len(extra)}.pem"
+        args = ["dev-cert", "--pki", str(out / "devpki"), "--name", "new.example.test"]
+        result = CliRunner().invoke(main, [*args, "--out", str(chain_path), *extra])
+        assert result.exit_code == 0, result.output
+        chain = read_pem_chain(chain_path)
+        now_ms = int(datetime.now(UTC).timestamp() * 1000)
+        validated = validate_chain(chain, config.read_roots(), now_ms=now_ms, precert=precert)
+        assert validated.ders[-1] == config.read_roots().ders()[0]
+    missing = CliRunner().invoke(
+        main, ["dev-cert", "--pki", str(tmp_path), "--name", "x.test", "--out", "c.pem"]
+    )
+    assert missing.exit_code == 2 and "cannot issue from" in missing.output
