@@ -1,7 +1,10 @@
 """`opentrust devnet`: start a local network of every component that exists, on 127.0.0.1.
 
-Today that is a 3-node Raft KV cluster. Configuration and secrets are written once under the
-data directory and reused, so a restarted devnet keeps its data. Ctrl-C (or SIGTERM) stops
+Today that is a 3-node Raft KV cluster, a single-replica Certificate Transparency log (with a
+development PKI whose certificates it accepts) and two gossiping auditors watching the log.
+Components are started as processes through their own command lines, so the shared core
+imports none of them. Configuration and secrets are written once under the data directory
+and reused, so a restarted devnet keeps its data. Ctrl-C (or SIGTERM) stops
 every process with SIGTERM and waits for it; a process that does not stop in time is killed.
 """
 
@@ -19,6 +22,15 @@ from common.kv.config import consecutive_ports, load_cluster_config, write_clust
 
 STOP_GRACE_S = 10.0  # how long a peer gets to shut down cleanly before SIGKILL
 DEVNET_KV_BASE_PORT = 7100
+CTLOG_PORT_OFFSET = 50  # the log's peer port is base+51, its HTTP port base+151
+AUDITOR_PORT_OFFSET = 300  # auditors listen on base+301 and base+302
+AUDITORS = ("auditor-1", "auditor-2")
+
+
+def spawn_logged(cmd: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start `cmd`, appending its output (JSON lines) to `log_path`."""
+    with log_path.open("ab") as log_file:  # the child keeps its own descriptor
+        return subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT)
 
 
 def spawn_kv_replica(
@@ -26,9 +38,49 @@ def spawn_kv_replica(
 ) -> subprocess.Popen[bytes]:
     """Start `opentrust kv serve` for `node_id`, appending its output (JSON lines) to log_path."""
     cmd = [sys.executable, "-m", "common.cli", "kv", "serve", "--id", node_id]
-    cmd += ["--config", str(config_path), "--log-json", *extra_args]
-    with log_path.open("ab") as log_file:  # the child keeps its own descriptor
-        return subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT)
+    return spawn_logged([*cmd, "--config", str(config_path), "--log-json", *extra_args], log_path)
+
+
+def ctlog_url(base_port: int) -> str:
+    return f"http://127.0.0.1:{base_port + CTLOG_PORT_OFFSET + 101}"
+
+
+def auditor_port(base_port: int, i: int) -> int:
+    return base_port + AUDITOR_PORT_OFFSET + 1 + i
+
+
+def prepare_ctlog(root: Path, base_port: int) -> Path:
+    """`ctlog init` a single-replica log under root/ctlog once; return its log.toml."""
+    config_path = root / "ctlog" / "log.toml"
+    if not config_path.exists():
+        cmd = [sys.executable, "-m", "ctlog.cli", "init", "--out", str(config_path.parent)]
+        cmd += ["--name", "devnet", "--base-port", str(base_port + CTLOG_PORT_OFFSET)]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return config_path
+
+
+def prepare_auditors(root: Path, base_port: int) -> list[Path]:
+    """Write one config per auditor (each the other's gossip peer), once; return their paths."""
+    paths = []
+    for i, name in enumerate(AUDITORS):
+        path = root / "auditors" / f"{name}.toml"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            peers = [
+                f'[[peers]]\nname = "{other}"\n'
+                f'url = "http://127.0.0.1:{auditor_port(base_port, j)}"\n'
+                for j, other in enumerate(AUDITORS)
+                if other != name
+            ]
+            path.write_text(
+                f'name = "{name}"\ndata_dir = "{name}-data"\n'
+                f"listen_port = {auditor_port(base_port, i)}\n"
+                "poll_interval_s = 5.0\ngossip_interval_s = 2.0\n\n"
+                f'[[logs]]\nurl = "{ctlog_url(base_port)}"\n'
+                f'key_file = "{root / "ctlog" / "log.pub"}"\n\n' + "\n".join(peers)
+            )
+        paths.append(path)
+    return paths
 
 
 def _stop_all(procs: dict[str, subprocess.Popen[bytes]]) -> None:
@@ -45,17 +97,31 @@ def _stop_all(procs: dict[str, subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
-def _print_banner(config_path: Path, log_dir: Path) -> None:
+def _print_banner(config_path: Path, root: Path, base_port: int) -> None:
     config = load_cluster_config(config_path)
     click.echo("opentrust devnet is running:\n")
-    click.echo("  component  node  client API                 peer port")
+    click.echo("  component  node       API                        peer port")
     for node in config.cluster.nodes:
-        click.echo(f"  raft-kv    {node.id:<5} {node.client_url:<26} {node.peer_port}")
-    click.echo(f"\n  config: {config_path}\n  logs:   {log_dir}/\n")
+        click.echo(f"  raft-kv    {node.id:<10} {node.client_url:<26} {node.peer_port}")
+    ct_url = ctlog_url(base_port)
+    click.echo(f"  ct-log     n1         {ct_url:<26} {base_port + CTLOG_PORT_OFFSET + 1}")
+    for i, name in enumerate(AUDITORS):
+        click.echo(f"  auditor    {name:<10} http://127.0.0.1:{auditor_port(base_port, i)}")
+    ct = root / "ctlog"
+    click.echo(f"\n  configs: {config_path}, {ct / 'log.toml'}, {root / 'auditors'}/")
+    click.echo(f"  logs:    {root / 'logs'}/\n")
+    log_args = f"--log {ct_url} --log-key {ct / 'log.pub'}"
     click.echo("Try:")
-    click.echo(f"  .venv/bin/opentrust kv put greeting hello --config {config_path}")
-    click.echo(f"  .venv/bin/opentrust kv get greeting --config {config_path}")
-    click.echo(f"  .venv/bin/opentrust kv status --config {config_path}")
+    for line in (
+        f"opentrust kv put greeting hello --config {config_path}",
+        f"opentrust kv get greeting --config {config_path}",
+        f"ctlog dev-cert --pki {ct / 'devpki'} --name www.example.test --out chain.pem",
+        f"ctlog submit {log_args} chain.pem --out sct.json",
+        f"ctlog prove {log_args} --cert chain.pem --sct sct.json",
+        f"ctlog monitor {log_args} --match '.example.test' --once",
+    ):
+        click.echo(f"  .venv/bin/{line}")
+    click.echo(f"  curl -s http://127.0.0.1:{auditor_port(base_port, 0)}/status")
     click.echo("\nCtrl-C stops everything.")
 
 
@@ -67,7 +133,8 @@ def _print_banner(config_path: Path, log_dir: Path) -> None:
     default=DEVNET_KV_BASE_PORT,
     show_default=True,
     type=click.IntRange(1024, 65000),
-    help="KV peer ports are base+1.., client ports base+101.. (on first start)",
+    help="KV peer ports base+1.., client ports base+101..; CT log base+51/151; "
+    "auditors base+301.. (on first start)",
 )
 def devnet(data_dir: str, kv_nodes: int, base_port: int) -> None:
     """Run a local network of opentrust peers until Ctrl-C."""
@@ -81,6 +148,12 @@ def devnet(data_dir: str, kv_nodes: int, base_port: int) -> None:
         f"kv-{n.id}": spawn_kv_replica(config_path, n.id, log_dir / f"kv-{n.id}.log")
         for n in config.cluster.nodes
     }
+    ctlog_config = prepare_ctlog(root, base_port)
+    serve = [sys.executable, "-m", "ctlog.cli", "serve", "--config", str(ctlog_config)]
+    procs["ctlog-n1"] = spawn_logged([*serve, "--id", "n1", "--log-json"], log_dir / "ctlog-n1.log")
+    for name, path in zip(AUDITORS, prepare_auditors(root, base_port), strict=True):
+        cmd = [sys.executable, "-m", "ctlog.cli", "auditor", "--config", str(path)]
+        procs[name] = spawn_logged(cmd, log_dir / f"{name}.log")
     stop_requested = False
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -89,7 +162,7 @@ def devnet(data_dir: str, kv_nodes: int, base_port: int) -> None:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    _print_banner(config_path, log_dir)
+    _print_banner(config_path, root, base_port)
     try:
         while not stop_requested:
             for name, proc in procs.items():
@@ -105,4 +178,4 @@ def devnet(data_dir: str, kv_nodes: int, base_port: int) -> None:
         click.echo("devnet stopped.")
 
 
-__all__ = ["devnet", "spawn_kv_replica"]
+__all__ = ["devnet", "spawn_kv_replica", "spawn_logged"]

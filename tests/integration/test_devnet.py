@@ -55,6 +55,7 @@ def test_devnet_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
             timeout=30,
         )
         assert got.stdout.strip() == "devnet"
+        submit_to_the_ct_log(data, base, tmp_path)
     finally:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
@@ -63,7 +64,36 @@ def test_devnet_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     assert f"http://127.0.0.1:{base + 101}" in out
     assert out.rstrip().endswith("devnet stopped.")
     assert sorted(p.name for p in (data / "logs").iterdir()) == [
+        "auditor-1.log",
+        "auditor-2.log",
+        "ctlog-n1.log",
         "kv-n1.log",
         "kv-n2.log",
         "kv-n3.log",
     ]
+
+
+def ctlog(*args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "ctlog.cli", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+
+
+def submit_to_the_ct_log(data: Path, base: int, tmp_path: Path) -> None:
+    """The banner's CT commands work: a fresh dev certificate is logged and proven."""
+    ct = data / "ctlog"
+    chain = str(tmp_path / "chain.pem")
+    issued = ctlog(
+        "dev-cert", "--pki", str(ct / "devpki"), "--name", "t.example.test", "--out", chain
+    )
+    assert issued.returncode == 0, issued.stderr
+    log_args = ["--log", f"http://127.0.0.1:{base + 151}", "--log-key", str(ct / "log.pub")]
+    sct = str(tmp_path / "sct.json")
+    submitted = ctlog("submit", *log_args, chain, "--out", sct)
+    assert submitted.returncode == 0, submitted.stderr
+    deadline = time.monotonic() + 20
+    while True:  # the next tree head covers the entry within the publish interval
+        proved = ctlog("prove", *log_args, "--cert", chain, "--sct", sct, "--json")
+        if proved.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert proved.returncode == 0, proved.stdout + proved.stderr
