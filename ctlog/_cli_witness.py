@@ -26,11 +26,17 @@ from ctlog._cli_common import (
     json_option,
     read_file,
 )
-from ctlog.checkpoint import RFC6962NoteVerifier, sth_from_checkpoint_note
+from ctlog.checkpoint import Checkpoint, RFC6962NoteVerifier, sth_from_checkpoint_note
 from ctlog.client import LogClient
 from ctlog.errors import InputError
 from ctlog.keys import LogPublicKey
-from ctlog.note import ED25519_SEED_SIZE, Ed25519NoteVerifier, NoteVerifier, is_valid_key_name
+from ctlog.note import (
+    ED25519_SEED_SIZE,
+    Ed25519NoteVerifier,
+    Note,
+    NoteVerifier,
+    is_valid_key_name,
+)
 from ctlog.witness.cosignature import CosignatureSigner, CosignatureVerifier, verify_cosigned
 
 KEY_FILE = "witness.key"  # what keygen writes and witness.toml's key_file usually names
@@ -97,7 +103,7 @@ def keygen(out_dir: str, name: str, json_mode: bool) -> None:
 @click.option("--log", "log_url", help="fetch <URL>/checkpoint instead of reading a file")
 @click.option("--log-key", type=click.Path(dir_okay=False), help="the log's public key (PEM)")
 @click.option("--log-vkey", help="the log's note verifier key, for logs signing with Ed25519")
-@click.option("--origin", help="the checkpoint origin (default: --log without its scheme)")
+@click.option("--origin", help="the checkpoint origin (default: the one the checkpoint names)")
 @click.option("--witness", "witness_vkeys", multiple=True, help="a trusted witness's vkey")
 @click.option(
     "--min-witnesses",
@@ -118,9 +124,6 @@ def verify_checkpoint(
     """Check that the log signed CHECKPOINT_FILE and enough witnesses cosigned it."""
     if (checkpoint_file is None) == (log_url is None):
         fail("give a checkpoint file or --log URL", code=EXIT_USAGE, json_mode=json_mode)
-    if origin is None and log_url is not None:
-        origin = log_url.split("://", 1)[-1].rstrip("/")  # static-ct-api §Checkpoints
-    log_verifier = _log_verifier(log_key, log_vkey, origin, json_mode)
     witnesses = [_witness_verifier(vkey, json_mode) for vkey in witness_vkeys]
     k = len(witnesses) if min_witnesses is None else min_witnesses
     if k > len(witnesses):
@@ -134,6 +137,11 @@ def verify_checkpoint(
             raw = read_file(checkpoint_file, json_mode=json_mode)
         else:
             raw = asyncio.run(_fetch_checkpoint(str(log_url)))
+        if origin is None and log_vkey is None:
+            # Only a name: the signature must still verify under --log-key.
+            origin = Checkpoint.from_note(Note.parse(raw)).origin
+    log_verifier = _log_verifier(log_key, log_vkey, origin, json_mode)
+    with cli_errors(json_mode=json_mode):
         report = verify_cosigned(raw, log_verifier, witnesses, k)
         payload: dict[str, object] = {"ok": True, "valid": True, **report.to_json()}
         if isinstance(log_verifier, RFC6962NoteVerifier):
@@ -161,7 +169,7 @@ def _log_verifier(
         if log_vkey is not None:
             return Ed25519NoteVerifier.from_vkey(log_vkey)  # its signature covers the origin
         if origin is None:
-            fail("--log-key needs --origin (or --log)", code=EXIT_USAGE, json_mode=json_mode)
+            fail("--log-key needs --origin", code=EXIT_USAGE, json_mode=json_mode)
         key = LogPublicKey.from_pem(read_file(str(log_key), json_mode=json_mode))
         return RFC6962NoteVerifier(key, origin)
     except InputError as exc:

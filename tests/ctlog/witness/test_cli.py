@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from ctlog.checkpoint import Checkpoint, sign_checkpoint
 from ctlog.cli import main
+from ctlog.keys import LogSigningKey
 from ctlog.note import Ed25519NoteSigner, Note
 from ctlog.witness import CosignatureSigner, CosignatureVerifier
 from tests.ctlog.fakelog import FakeLog, dev_pki, serving_in_thread
@@ -92,11 +93,22 @@ def test_wrong_origin_exits_1(files: Path) -> None:
     assert code == 1 and "not signed by any known key" in err
 
 
+def test_origin_defaults_to_the_checkpoints_own(files: Path) -> None:
+    """Without --origin the checkpoint's origin line names the key; the log key decides."""
+    code, out, _ = run("verify-checkpoint", "--log-key", str(files / "log.pem"),
+                       str(files / "checkpoint"))  # fmt: skip
+    assert code == 0 and out.startswith(f"valid: {ORIGIN} ")
+    other = LogSigningKey.generate().public.to_pem()
+    (files / "other.pem").write_bytes(other)
+    code, _, err = run("verify-checkpoint", "--log-key", str(files / "other.pem"),
+                       str(files / "checkpoint"))  # fmt: skip
+    assert code == 1 and "not signed by any known key" in err
+
+
 @pytest.mark.parametrize(
     "args",
     [
         ["verify-checkpoint", "--origin", ORIGIN, "CHECKPOINT"],  # no log key
-        ["verify-checkpoint", "--log-key", "LOGPEM", "CHECKPOINT"],  # no origin
         ["verify-checkpoint", "--log-key", "LOGPEM", "--origin", ORIGIN],  # no checkpoint
         ["verify-checkpoint", "--log-key", "missing.pem", "--origin", ORIGIN, "CHECKPOINT"],
         ["verify-checkpoint", "--log-key", "LOGPEM", "--origin", ORIGIN, "missing"],
@@ -108,7 +120,7 @@ def test_wrong_origin_exits_1(files: Path) -> None:
         ["verify-checkpoint", "--log-key", "LOGPEM", "--origin", ORIGIN, "--min-witnesses", "-1",
          "CHECKPOINT"],
     ],
-    ids=["no-key", "no-origin", "no-file", "missing-key", "missing-file", "not-a-key",
+    ids=["no-key", "no-file", "missing-key", "missing-file", "not-a-key",
          "bad-witness", "k-above-n", "negative-k"],
 )  # fmt: skip
 def test_usage_errors_exit_2(files: Path, args: list[str]) -> None:
