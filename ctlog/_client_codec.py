@@ -21,6 +21,7 @@ from ctlog.errors import InputError, UsageError
 from ctlog.merkle import HASH_SIZE
 from ctlog.sct import SignedCertificateTimestamp
 from ctlog.sth import SignedTreeHead, b64decode_strict, json_uint64
+from ctlog.strict_json import strict_loads
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # a 1000-entry get-entries of large chains fits
 MAX_PROOF_NODES = 64  # RFC 9162 §2.1: a proof in a tree of < 2^64 leaves has <= 64 nodes
@@ -42,35 +43,9 @@ class RawEntry:
         return f"RawEntry(leaf_input={self.leaf_input!r}, extra_data={self.extra_data!r})"
 
 
-def _strict_object(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in pairs:
-        if key in out:
-            raise InputError(f"JSON repeats the key {key!r}")
-        out[key] = value
-    return out
-
-
-def _refuse_constant(name: str) -> object:
-    raise InputError(f"JSON holds {name}, which is not a number")
-
-
 def decode_json_object(body: bytes, what: str) -> dict[str, object]:
     """A JSON object from a response body: UTF-8, no duplicate keys, no NaN/Infinity."""
-    if len(body) > MAX_RESPONSE_BYTES:
-        raise InputError(f"{what} response exceeds {MAX_RESPONSE_BYTES} bytes")
-    try:
-        value = json.loads(
-            body.decode("utf-8"),
-            object_pairs_hook=_strict_object,
-            parse_constant=_refuse_constant,
-        )
-    except UnicodeDecodeError:
-        raise InputError(f"{what} response is not UTF-8") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{what} response is not JSON: {exc.msg} at {exc.pos}") from None
-    except InputError as exc:
-        raise InputError(f"{what} response: {exc}") from None
+    value = strict_loads(body, max_bytes=MAX_RESPONSE_BYTES, what=f"{what} response")
     if not isinstance(value, dict):
         raise InputError(f"{what} response is not a JSON object")
     return value

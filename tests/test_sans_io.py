@@ -58,7 +58,7 @@ CORE_MODULES = [
     "ctlog.auditor._pool",
     "ctlog.auditor._state",
     "ctlog.auditor._effects",
-    "ctlog.auditor._json",
+    "ctlog.strict_json",
     "ctlog.auditor.evidence",
     "ctlog.auditor.judge",
     "ctlog.auditor.observation",

@@ -11,11 +11,11 @@ from __future__ import annotations
 import base64
 import json
 
-from ctlog.auditor._json import exact_object, strict_loads
 from ctlog.auditor.core import AuditorCore
 from ctlog.auditor.observation import Observation
 from ctlog.errors import InputError, SignatureError
 from ctlog.sth import b64decode_strict, json_uint64
+from ctlog.strict_json import exact_object, strict_loads
 
 STATE_VERSION = 1  # bumped when the layout changes
 MAX_STATE_BYTES = 64 * 1024 * 1024  # bounded by the pool and chain limits; far below this

@@ -21,12 +21,12 @@ import enum
 import json
 from dataclasses import dataclass
 
-from ctlog.auditor._json import bounded_text, exact_object, strict_loads
 from ctlog.auditor.judge import Judgement, judge_consistency
 from ctlog.auditor.observation import Observation
 from ctlog.errors import InputError, SignatureError, UsageError
 from ctlog.keys import LogPublicKey
 from ctlog.sth import b64decode_strict, json_uint64
+from ctlog.strict_json import bounded_text, exact_object, strict_loads
 
 BUNDLE_VERSION = 1  # bumped when a field changes meaning
 MAX_BUNDLE_BYTES = 64 * 1024  # two STHs, a key and <= 128 hashes take under 16 KiB

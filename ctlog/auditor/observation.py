@@ -11,9 +11,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from ctlog.auditor._json import bounded_text, exact_object
 from ctlog.errors import InputError, UsageError
 from ctlog.sth import SignedTreeHead, json_uint64
+from ctlog.strict_json import bounded_text, exact_object
 
 MAX_ORIGIN_CHARS = 256  # a URL, peer name or client address; anything longer is garbage
 

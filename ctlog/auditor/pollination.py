@@ -15,9 +15,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ctlog.auditor._json import exact_object, strict_loads
 from ctlog.errors import InputError, UsageError
 from ctlog.sth import SignedTreeHead, b64decode_strict, json_uint64
+from ctlog.strict_json import exact_object, strict_loads
 
 POLLINATION_PATH = "/.well-known/ct/v1/sth-pollination"  # draft-ietf-trans-gossip §8.2
 MAX_POLLINATION_BYTES = 256 * 1024  # ~1000 STHs of ~250 bytes; far above one selection

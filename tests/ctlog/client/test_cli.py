@@ -119,7 +119,7 @@ def test_verify_sth_refuses_tampering_and_garbage(env: Env) -> None:
     tampered = env.write("t.json", json.dumps({**good, "tree_size": 4}).encode())
     one_line_error(run("verify-sth", "--log-key", env.key, tampered), 1, "does not verify")
     garbage = env.write("g.json", b"{garbage")
-    one_line_error(run("verify-sth", "--log-key", env.key, garbage), 1, "not JSON")
+    one_line_error(run("verify-sth", "--log-key", env.key, garbage), 1, "not valid JSON")
     partial = env.write("p.json", json.dumps({"tree_size": 1}).encode())
     one_line_error(run("verify-sth", "--log-key", env.key, partial), 1, "lacks")
     one_line_error(

@@ -186,7 +186,7 @@ async def test_garbage_and_oversize_bodies_are_input_errors() -> None:
     server = await serve_one("/ct/v1/get-sth", garbage)
     try:
         async with LogClient(str(server.make_url(""))) as c:
-            with pytest.raises(InputError, match="get-sth response is not JSON"):
+            with pytest.raises(InputError, match="get-sth response is not valid JSON"):
                 await c.get_sth()
     finally:
         await server.close()

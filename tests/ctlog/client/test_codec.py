@@ -29,8 +29,8 @@ def test_sth_round_trips() -> None:
     ("raw", "needle"),
     [
         (b"[1, 2]", "not a JSON object"),
-        (b"{not json", "not JSON"),
-        (b'{"a": 1, "a": 2}', "repeats the key 'a'"),
+        (b"{not json", "not valid JSON"),
+        (b'{"a": 1, "a": 2}', "duplicate key 'a'"),
         (b'{"a": NaN}', "NaN"),
         (b"\xff\xfe", "not UTF-8"),
     ],

@@ -1,4 +1,4 @@
-"""Strict JSON for the auditor's wire and file formats: bounded, no duplicate keys, no NaN.
+"""Strict JSON for ctlog's wire and file formats: bounded, no duplicate keys, no NaN.
 
 `strict_loads` refuses input longer than the caller's bound before parsing it, objects that
 repeat a key (two parsers could pick different values) and the non-standard constants
