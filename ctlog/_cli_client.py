@@ -326,9 +326,17 @@ def get_entries(log_url: str, start: int, end: int, json_mode: bool) -> None:
 
 
 async def _fetch_entries(client: LogClient, start: int, end: int) -> list[RawEntry]:
-    """Entries start..end, asking again after each truncated answer."""
+    """Entries start..end that exist under the latest tree head, asking again after each
+    truncated answer (RFC 6962 §4.6 lets a log return fewer than asked)."""
     out: list[RawEntry] = []
     async with client:
+        size = (await client.get_sth()).tree_size
+        if start >= size:
+            raise InputError(
+                f"the log has {size} entries under its latest tree head; "
+                f"start {start} is past the end"
+            )
+        end = min(end, size - 1)
         while start + len(out) <= end:
             out.extend(await client.get_entries(start + len(out), end))
     return out
