@@ -12,6 +12,7 @@ import asyncio
 import os
 import secrets
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -19,11 +20,13 @@ import click
 from common.errors import CommonError
 from common.runtime import DataDir, run_until_signalled, setup_logging
 from ctlog._cli_common import (
+    EXIT_INVALID,
     EXIT_USAGE,
     cli_errors,
     emit,
     fail,
     json_option,
+    log_option,
     read_file,
 )
 from ctlog.checkpoint import Checkpoint, RFC6962NoteVerifier, sth_from_checkpoint_note
@@ -36,8 +39,10 @@ from ctlog.note import (
     Note,
     NoteVerifier,
     is_valid_key_name,
+    verify_note,
 )
 from ctlog.witness.cosignature import CosignatureSigner, CosignatureVerifier, verify_cosigned
+from ctlog.witness.feeder import FeedResult, feed_witnesses
 
 KEY_FILE = "witness.key"  # what keygen writes and witness.toml's key_file usually names
 KEY_FILE_MODE = 0o600  # the skey signs cosignatures: owner only
@@ -181,6 +186,53 @@ def _witness_verifier(vkey: str, json_mode: bool) -> CosignatureVerifier:
         return CosignatureVerifier.from_vkey(vkey)
     except InputError as exc:
         fail(f"bad --witness {vkey[:40]!r}: {exc}", code=EXIT_USAGE, json_mode=json_mode)
+
+
+@witness.command()
+@log_option
+@click.option("--log-key", required=True, type=click.Path(dir_okay=False), help="log key (PEM)")
+@click.option("--witness", "witness_urls", multiple=True, required=True, help="a witness URL")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="write the note here")
+@json_option
+def feed(
+    log_url: str, log_key: str, witness_urls: tuple[str, ...], out_path: str | None, json_mode: bool
+) -> None:
+    """Fetch the log's checkpoint, have each witness cosign it, print the cosigned note.
+
+    Exit 0 when every witness cosigned, 1 when one refused (the note still carries the
+    cosignatures gathered), 3 when the log could not be reached.
+    """
+    key = _read_log_key(log_key, json_mode)
+    with cli_errors(json_mode=json_mode):
+        result = asyncio.run(_feed(log_url, key, witness_urls))
+    if out_path is not None:
+        Path(out_path).write_bytes(result.note)
+    payload = {
+        "ok": not result.failures,
+        "note": result.note.decode(),
+        "cosigned_by": list(result.cosigned_by),
+        "failures": [{"witness": url, "reason": reason} for url, reason in result.failures],
+    }
+    text = result.note.decode() if out_path is None else f"wrote {out_path}"
+    emit(payload, text, json_mode=json_mode)
+    if result.failures:
+        reasons = "; ".join(f"{url}: {reason}" for url, reason in result.failures)
+        fail(f"not every witness cosigned: {reasons}", code=EXIT_INVALID, json_mode=False)
+
+
+async def _feed(log_url: str, key: LogPublicKey, witness_urls: Sequence[str]) -> FeedResult:
+    async with LogClient(log_url) as client:
+        raw = await client.get_checkpoint()
+        origin = Checkpoint.from_note(Note.parse(raw)).origin
+        verify_note(Note.parse(raw), [RFC6962NoteVerifier(key, origin)])
+        return await feed_witnesses(client, raw, witness_urls)
+
+
+def _read_log_key(path: str, json_mode: bool) -> LogPublicKey:
+    try:
+        return LogPublicKey.from_pem(read_file(path, json_mode=json_mode))
+    except InputError as exc:
+        fail(f"bad log key: {exc}", code=EXIT_USAGE, json_mode=json_mode)
 
 
 COMMANDS: list[click.Command] = [witness, verify_checkpoint]
