@@ -7,7 +7,9 @@ and `Note.format()` gives the exact bytes back. `verify_note` ignores signatures
 (name, key ID) pairs, requires a known key's signature to verify, and one known key to sign.
 
 Key strings are x/mod/sumdb/note's (vkey `<name>+<hex key ID>+<base64(type || public key)>`,
-skey `PRIVATE+KEY+<vkey fields, private key>`). Pure: keys come from seeds the caller draws.
+skey `PRIVATE+KEY+<vkey fields, private key>`). `Ed25519KeyVerifier` and `Ed25519KeySigner`
+hold what every Ed25519 note key shares (key ID, vkey, skey); the plain Ed25519 keys here and
+the cosignature keys of `ctlog.witness` set their key type. Pure: keys come from seeds.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import ClassVar, NamedTuple, Protocol, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -271,8 +273,14 @@ def _parse_encoded_key(encoded: str, what: str) -> EncodedKey:
 
 
 @dataclass(frozen=True, slots=True)
-class Ed25519NoteVerifier:
-    """Verifies Ed25519 note signatures (signed-note §Ed25519 signatures, type 0x01)."""
+class Ed25519KeyVerifier:
+    """An Ed25519 public key of one note key type. A subclass sets `KEY_TYPE` (hashed into the
+    key ID, written in vkeys), `KEY_TYPES` (the types a vkey or skey may state) with
+    `KEY_TYPES_TEXT` naming them for errors, and adds `verify` (`NoteVerifier`)."""
+
+    KEY_TYPE: ClassVar[int]
+    KEY_TYPES: ClassVar[tuple[int, ...]]
+    KEY_TYPES_TEXT: ClassVar[str]
 
     public_key: bytes
     name: str
@@ -281,26 +289,31 @@ class Ed25519NoteVerifier:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_key", ed25519_public_key(self.public_key))
-        object.__setattr__(self, "key_id", key_id(self.name, SIG_TYPE_ED25519, self.public_key))
+        object.__setattr__(self, "key_id", key_id(self.name, self.KEY_TYPE, self.public_key))
 
     @classmethod
-    def from_vkey(cls, vkey: str) -> Ed25519NoteVerifier:
+    def check_key_type(cls, decoded: EncodedKey, what: str) -> None:
+        """Refuse a vkey or skey (`what`) stating a key type this kind of key does not take."""
+        if decoded.key_type not in cls.KEY_TYPES:
+            raise InputError(f"{what} type is 0x{decoded.key_type:02x}, not {cls.KEY_TYPES_TEXT}")
+
+    @classmethod
+    def from_vkey(cls, vkey: str) -> Self:
         decoded = parse_vkey(vkey)
-        if decoded.key_type != SIG_TYPE_ED25519:
-            raise InputError(f"verifier key type is 0x{decoded.key_type:02x}, not Ed25519 0x01")
+        cls.check_key_type(decoded, "verifier key")
         return cls(decoded.material, decoded.name)
 
     @property
     def vkey(self) -> str:
-        return format_vkey(self.name, SIG_TYPE_ED25519, self.public_key)
-
-    def verify(self, msg: bytes, sig: bytes) -> bool:
-        return ed25519_verify(self._key, msg, sig)
+        return format_vkey(self.name, self.KEY_TYPE, self.public_key)
 
 
 @dataclass(frozen=True, slots=True)
-class Ed25519NoteSigner:
-    """Signs notes with an Ed25519 key. Its repr shows the name and public key only."""
+class Ed25519KeySigner:
+    """An Ed25519 private key that makes `VERIFIER`'s kind of signature. Its repr shows the
+    name and public key only; construction is key first."""
+
+    VERIFIER: ClassVar[type[Ed25519KeyVerifier]]
 
     key: Ed25519PrivateKey = field(repr=False, compare=False)
     name: str
@@ -310,29 +323,48 @@ class Ed25519NoteSigner:
     def __post_init__(self) -> None:
         public = self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         object.__setattr__(self, "public_key", public)
-        object.__setattr__(self, "key_id", key_id(self.name, SIG_TYPE_ED25519, public))
+        object.__setattr__(self, "key_id", key_id(self.name, self.VERIFIER.KEY_TYPE, public))
 
     @classmethod
-    def from_seed(cls, name: str, seed: bytes) -> Ed25519NoteSigner:
+    def from_seed(cls, name: str, seed: bytes) -> Self:
         return cls(ed25519_private_key(seed), name)
 
     @classmethod
-    def from_skey(cls, skey: str) -> Ed25519NoteSigner:
+    def from_skey(cls, skey: str) -> Self:
+        """A signer from `PRIVATE+KEY+<name>+<key ID>+<base64(type || seed)>`."""
         decoded = parse_skey(skey)
-        if decoded.key_type != SIG_TYPE_ED25519:
-            raise InputError(f"signer key type is 0x{decoded.key_type:02x}, not Ed25519 0x01")
+        cls.VERIFIER.check_key_type(decoded, "signer key")
         signer = cls.from_seed(decoded.name, decoded.material)
-        if signer.key_id != decoded.key_id:
+        if decoded.key_id != key_id(decoded.name, decoded.key_type, signer.public_key):
             raise InputError(f"signer key for {decoded.name} states the wrong key ID")
         return signer
 
     def to_skey(self) -> str:
         """The secret signer key string; keep it out of logs."""
-        return format_skey(self.name, SIG_TYPE_ED25519, self.key)
+        return format_skey(self.name, self.VERIFIER.KEY_TYPE, self.key)
 
     @property
     def vkey(self) -> str:
-        return format_vkey(self.name, SIG_TYPE_ED25519, self.public_key)
+        return format_vkey(self.name, self.VERIFIER.KEY_TYPE, self.public_key)
+
+
+@dataclass(frozen=True, slots=True)
+class Ed25519NoteVerifier(Ed25519KeyVerifier):
+    """Verifies Ed25519 note signatures (signed-note §Ed25519 signatures, type 0x01)."""
+
+    KEY_TYPE = SIG_TYPE_ED25519
+    KEY_TYPES = (SIG_TYPE_ED25519,)
+    KEY_TYPES_TEXT = "Ed25519 0x01"
+
+    def verify(self, msg: bytes, sig: bytes) -> bool:
+        return ed25519_verify(self._key, msg, sig)
+
+
+@dataclass(frozen=True, slots=True)
+class Ed25519NoteSigner(Ed25519KeySigner):
+    """Signs notes with an Ed25519 key."""
+
+    VERIFIER = Ed25519NoteVerifier
 
     def verifier(self) -> Ed25519NoteVerifier:
         return Ed25519NoteVerifier(self.public_key, self.name)
@@ -378,6 +410,8 @@ __all__ = [
     "SIG_TYPE_COSIGNATURE_V1",
     "SIG_TYPE_ED25519",
     "SIG_TYPE_RFC6962",
+    "Ed25519KeySigner",
+    "Ed25519KeyVerifier",
     "Ed25519NoteSigner",
     "Ed25519NoteVerifier",
     "EncodedKey",

@@ -11,10 +11,7 @@ Pure: the timestamp is an input, keys come from seeds.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from dataclasses import dataclass
 
 from ctlog.checkpoint import Checkpoint
 from ctlog.errors import InputError, UsageError, VerificationError
@@ -22,17 +19,12 @@ from ctlog.note import (
     ED25519_SIGNATURE_SIZE,
     SIG_TYPE_COSIGNATURE_V1,
     SIG_TYPE_ED25519,
+    Ed25519KeySigner,
+    Ed25519KeyVerifier,
     Note,
     NoteSignature,
     NoteVerifier,
-    ed25519_private_key,
-    ed25519_public_key,
     ed25519_verify,
-    format_skey,
-    format_vkey,
-    key_id,
-    parse_skey,
-    parse_vkey,
     verify_note,
 )
 from ctlog.tls import uint
@@ -41,9 +33,6 @@ COSIGNATURE_HEADER = "cosignature/v1"  # tlog-cosignature §Ed25519 signed messa
 TIMESTAMP_SIZE = 8  # tlog-cosignature §Format: `u64 timestamp` opens timestamped_signature
 MAX_TIMESTAMP = (1 << 63) - 1  # tlog-cosignature §Format: MUST NOT exceed 2^63 - 1
 COSIGNATURE_SIZE = TIMESTAMP_SIZE + ED25519_SIGNATURE_SIZE  # timestamp || Ed25519 signature
-# Key types a cosigner's vkey or skey may carry: 0x04 as tlog-cosignature says, and 0x01 as
-# transparency-dev/witness configures them (the cosignature key ID is 0x04-based either way).
-_COSIGNER_KEY_TYPES = (SIG_TYPE_COSIGNATURE_V1, SIG_TYPE_ED25519)
 
 
 def cosigned_message(checkpoint_text: str, timestamp_s: int) -> bytes:
@@ -72,29 +61,14 @@ def _checkpoint_text(msg: bytes) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class CosignatureVerifier:
+class CosignatureVerifier(Ed25519KeyVerifier):
     """Verifies one witness's cosignature/v1 signatures."""
 
-    public_key: bytes
-    name: str
-    key_id: bytes = field(init=False, repr=False)
-    _key: Ed25519PublicKey = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_key", ed25519_public_key(self.public_key))
-        kid = key_id(self.name, SIG_TYPE_COSIGNATURE_V1, self.public_key)
-        object.__setattr__(self, "key_id", kid)
-
-    @classmethod
-    def from_vkey(cls, vkey: str) -> CosignatureVerifier:
-        decoded = parse_vkey(vkey)
-        if decoded.key_type not in _COSIGNER_KEY_TYPES:
-            raise InputError(f"witness key type is 0x{decoded.key_type:02x}, not 0x04 or 0x01")
-        return cls(decoded.material, decoded.name)
-
-    @property
-    def vkey(self) -> str:
-        return format_vkey(self.name, SIG_TYPE_COSIGNATURE_V1, self.public_key)
+    KEY_TYPE = SIG_TYPE_COSIGNATURE_V1
+    # A cosigner's vkey or skey may say 0x04 as tlog-cosignature does, or 0x01 as
+    # transparency-dev/witness configures them (the cosignature key ID is 0x04-based either way).
+    KEY_TYPES = (SIG_TYPE_COSIGNATURE_V1, SIG_TYPE_ED25519)
+    KEY_TYPES_TEXT = "0x04 or 0x01"
 
     def verify(self, msg: bytes, sig: bytes) -> bool:
         try:
@@ -106,42 +80,10 @@ class CosignatureVerifier:
 
 
 @dataclass(frozen=True, slots=True)
-class CosignatureSigner:
-    """A witness's cosigning key. Its repr shows the name and public key only."""
+class CosignatureSigner(Ed25519KeySigner):
+    """A witness's cosigning key; its skey is written with type 0x04."""
 
-    key: Ed25519PrivateKey = field(repr=False, compare=False)
-    name: str
-    public_key: bytes = field(init=False)
-    key_id: bytes = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        public = self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        object.__setattr__(self, "public_key", public)
-        object.__setattr__(self, "key_id", key_id(self.name, SIG_TYPE_COSIGNATURE_V1, public))
-
-    @classmethod
-    def from_seed(cls, name: str, seed: bytes) -> CosignatureSigner:
-        return cls(ed25519_private_key(seed), name)
-
-    @classmethod
-    def from_skey(cls, skey: str) -> CosignatureSigner:
-        """A signer from `PRIVATE+KEY+<name>+<key ID>+<base64(0x04 or 0x01 || seed)>`."""
-        decoded = parse_skey(skey)
-        if decoded.key_type not in _COSIGNER_KEY_TYPES:
-            raise InputError(f"witness key type is 0x{decoded.key_type:02x}, not 0x04 or 0x01")
-        signer = cls.from_seed(decoded.name, decoded.material)
-        stated = key_id(decoded.name, decoded.key_type, signer.public_key)
-        if decoded.key_id != stated:
-            raise InputError(f"signer key for {decoded.name} states the wrong key ID")
-        return signer
-
-    def to_skey(self) -> str:
-        """The secret key string (type 0x04); keep it out of logs."""
-        return format_skey(self.name, SIG_TYPE_COSIGNATURE_V1, self.key)
-
-    @property
-    def vkey(self) -> str:
-        return format_vkey(self.name, SIG_TYPE_COSIGNATURE_V1, self.public_key)
+    VERIFIER = CosignatureVerifier
 
     def verifier(self) -> CosignatureVerifier:
         return CosignatureVerifier(self.public_key, self.name)
