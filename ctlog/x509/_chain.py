@@ -146,8 +146,8 @@ def validate_chain(
         _check_valid_now(certs[0], now_ms)
     _check_window(certs[0], not_after_start_ms, not_after_end_ms)
     _check_links(certs, chain_ders, roots, precert=precert, links=links)
-    ders = _anchor(certs, tuple(chain_ders), roots, links)
-    entry_type, signed_entry = _signed_entry(ders, precert=precert)
+    ders, certs = _anchor(certs, tuple(chain_ders), roots, links)
+    entry_type, signed_entry = _signed_entry(ders, certs, precert=precert)
     return ValidatedChain(ders, entry_type, signed_entry)
 
 
@@ -222,18 +222,20 @@ def _anchor(
     ders: tuple[bytes, ...],
     roots: RootSet,
     links: VerifiedLinks | None,
-) -> tuple[bytes, ...]:
-    """RFC 6962 §4.1: the chain ends at an accepted root, or its root is appended."""
+) -> tuple[tuple[bytes, ...], list[x509.Certificate]]:
+    """RFC 6962 §4.1: the chain ends at an accepted root, or its root is appended (to both
+    the DER and the parsed certificates)."""
     if ders[-1] in roots:
-        return ders
+        return ders, certs
     last = len(certs) - 1
     candidates = roots.by_subject(certs[last].issuer)
     for root_der in candidates:
+        root = roots.certificate(root_der)
         try:
-            _check_link(certs, ders, last, roots.certificate(root_der), root_der, links)
+            _check_link(certs, ders, last, root, root_der, links)
         except InputError:
             continue
-        return (*ders, root_der)
+        return (*ders, root_der), [*certs, root]
     detail = "no accepted root has that subject" if not candidates else "its signature fails"
     raise InputError(
         f"certificate {last} does not chain to an accepted root: its issuer is "
@@ -241,13 +243,18 @@ def _anchor(
     )
 
 
-def _signed_entry(ders: Sequence[bytes], *, precert: bool) -> tuple[LogEntryType, bytes | PreCert]:
-    """RFC 6962 §3.2: the leaf DER, or the PreCert of the precertificate and its issuer."""
+def _signed_entry(
+    ders: Sequence[bytes], certs: Sequence[x509.Certificate], *, precert: bool
+) -> tuple[LogEntryType, bytes | PreCert]:
+    """RFC 6962 §3.2: the leaf DER, or the PreCert of the precertificate and its issuer.
+
+    `certs` are `ders` parsed, so the issuer is not parsed again.
+    """
     if not precert:
         return LogEntryType.X509_ENTRY, ders[0]
     if len(ders) < 2:
         raise InputError("a precertificate needs its issuer in the chain")
-    if not is_precert_signing_cert(parse_certificate(ders[1], 1), 1):
+    if not is_precert_signing_cert(certs[1], 1):
         return LogEntryType.PRECERT_ENTRY, PreCert(key_hash(ders[1]), precert_tbs(ders[0]))
     if len(ders) < 3:  # RFC 6962 §3.1: the signing certificate's issuer is the final issuer
         raise InputError(
@@ -260,7 +267,7 @@ def _signed_entry(ders: Sequence[bytes], *, precert: bool) -> tuple[LogEntryType
 def entry_for_chain(chain_ders: Sequence[bytes]) -> tuple[LogEntryType, bytes | PreCert]:
     """The signed entry of a chain without checking it against roots (for SCT verification)."""
     certs = parse_chain(chain_ders)
-    return _signed_entry(chain_ders, precert=has_poison(certs[0], 0))
+    return _signed_entry(chain_ders, certs, precert=has_poison(certs[0], 0))
 
 
 def precert_entry_from_final(
