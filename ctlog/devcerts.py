@@ -160,17 +160,20 @@ class DevPki:
         self._serial += 1
         return self._serial
 
-    def _leaf_builder(
+    def _issue(
         self,
         sans: Sequence[str],
         issuer: Issuer,
         not_before: datetime | None,
         not_after: datetime | None,
-    ) -> x509.CertificateBuilder:
+        *,
+        poison: bool,
+    ) -> bytes:
+        """A leaf for `sans` signed by `issuer`, with the critical CT poison when `poison`."""
         if not sans:
             raise UsageError("a leaf certificate needs at least one DNS name")
         start = self.now - BACKDATE if not_before is None else not_before
-        return (
+        builder = (
             x509.CertificateBuilder()
             .subject_name(_name(sans[0]))
             .issuer_name(issuer.cert.subject)
@@ -185,6 +188,9 @@ class DevPki:
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), False
             )
         )
+        if poison:  # RFC 6962 §3.1
+            builder = builder.add_extension(x509.PrecertPoison(), critical=True)
+        return builder.sign(issuer.key, SIGNATURE_HASH).public_bytes(serialization.Encoding.DER)
 
     def issue_leaf(
         self,
@@ -194,9 +200,8 @@ class DevPki:
         not_after: datetime | None = None,
     ) -> list[bytes]:
         """A certificate for add-chain: [leaf, intermediate]."""
-        builder = self._leaf_builder(sans, self.intermediate, not_before, not_after)
-        leaf = builder.sign(self.intermediate.key, SIGNATURE_HASH)
-        return [leaf.public_bytes(serialization.Encoding.DER), self.intermediate_der]
+        leaf = self._issue(sans, self.intermediate, not_before, not_after, poison=False)
+        return [leaf, self.intermediate_der]
 
     def issue_precert(
         self,
@@ -206,11 +211,8 @@ class DevPki:
         not_after: datetime | None = None,
     ) -> list[bytes]:
         """A precertificate for add-pre-chain: [precert, intermediate]."""
-        builder = self._leaf_builder(sans, self.intermediate, not_before, not_after)
-        precert = builder.add_extension(x509.PrecertPoison(), critical=True).sign(
-            self.intermediate.key, SIGNATURE_HASH
-        )
-        return [precert.public_bytes(serialization.Encoding.DER), self.intermediate_der]
+        precert = self._issue(sans, self.intermediate, not_before, not_after, poison=True)
+        return [precert, self.intermediate_der]
 
     def issue_precert_via_preca(
         self,
@@ -220,12 +222,8 @@ class DevPki:
         not_after: datetime | None = None,
     ) -> list[bytes]:
         """A precertificate issued by the PreCA (RFC 6962 §3.1): [precert, preca, intermediate]."""
-        builder = self._leaf_builder(sans, self.preca, not_before, not_after)
-        precert = builder.add_extension(x509.PrecertPoison(), critical=True).sign(
-            self.preca.key, SIGNATURE_HASH
-        )
-        der = precert.public_bytes(serialization.Encoding.DER)
-        return [der, self.preca.der, self.intermediate_der]
+        precert = self._issue(sans, self.preca, not_before, not_after, poison=True)
+        return [precert, self.preca.der, self.intermediate_der]
 
     def issue_final(self, precert_der: bytes, sct_list: bytes) -> list[bytes]:
         """The certificate a precertificate promised, with `sct_list` embedded (RFC 6962 §3.3).
