@@ -9,7 +9,6 @@ type and signed entry from the `TimestampedEntry` it is checked against.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from ctlog.errors import InputError, SignatureError, UsageError
 from ctlog.keys import LogPublicKey, LogSigningKey
 from ctlog.leaf import MAX_UINT64, TimestampedEntry
 from ctlog.sth import b64decode_strict, json_uint64
+from ctlog.strict_json import strict_loads
 from ctlog.tls import DigitallySigned, Reader, opaque, uint
 from ctlog.x509 import (
     entry_for_chain,
@@ -32,6 +32,7 @@ MAX_EXTENSIONS_BYTES = 0xFFFF  # RFC 6962 §3.2: opaque CtExtensions<0..2^16-1>
 MAX_SCT_LIST_BYTES = 0xFFFF  # RFC 6962 §3.3: SerializedSCT sct_list<1..2^16-1>
 MAX_SERIALIZED_SCT_BYTES = 0xFFFF  # RFC 6962 §3.3: opaque SerializedSCT<1..2^16-1>
 JSON_FIELDS = ("sct_version", "id", "timestamp", "extensions", "signature")  # RFC 6962 §4.1
+MAX_SCT_JSON_BYTES = 256 * 1024  # an SCT's JSON: base64 of <64 KiB extensions and signature
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,8 +193,8 @@ def load_sct(buf: bytes) -> SignedCertificateTimestamp:
     """An SCT file: the add-chain JSON response or the raw TLS SignedCertificateTimestamp."""
     if buf.lstrip().startswith(b"{"):
         try:
-            obj = json.loads(buf)
-        except (UnicodeDecodeError, ValueError) as exc:
+            obj = strict_loads(buf, max_bytes=MAX_SCT_JSON_BYTES, what="input")
+        except InputError as exc:
             raise InputError(f"SCT JSON does not parse: {exc}") from None
         return SignedCertificateTimestamp.from_json(obj)
     return SignedCertificateTimestamp.deserialize(buf)

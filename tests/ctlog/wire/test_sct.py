@@ -138,6 +138,15 @@ def test_sct_json_needs_every_field() -> None:
         load_sct(b"{not json")
 
 
+def test_sct_file_json_is_strict() -> None:
+    """An SCT file goes through the strict JSON decoder: no repeated keys, no NaN."""
+    text = json.dumps(SignedCertificateTimestamp(0, b"\x01" * 32, 9, b"", SIG).to_json())
+    with pytest.raises(InputError, match="duplicate key 'timestamp'"):
+        load_sct((text[:-1] + ', "timestamp": 10}').encode())
+    with pytest.raises(InputError, match="NaN is not JSON"):
+        load_sct(text.replace('"timestamp": 9', '"timestamp": NaN').encode())
+
+
 def test_sign_and_verify(log_key: LogSigningKey) -> None:
     entry = dataclasses.replace(ENTRY, extensions=encode_leaf_index_extension(3))
     sct = sign_sct(log_key, entry)
