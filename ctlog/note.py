@@ -15,7 +15,6 @@ the cosignature keys of `ctlog.witness` set their key type. Pure: keys come from
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ctlog.errors import InputError, SignatureError, UsageError
+from ctlog.sth import b64decode_strict
 
 SIGNATURE_PREFIX = "\u2014 "  # signed-note §Format: em dash (U+2014) then a space
 KEY_ID_SIZE = 4  # signed-note §Format: a big-endian uint32 key ID opens every signature
@@ -59,10 +59,7 @@ def key_id(name: str, key_type: int, public_key: bytes) -> bytes:
 
 def b64decode_canonical(value: str, what: str) -> bytes:
     """Standard base64 (RFC 4648 §4) with padding, and only the one canonical spelling."""
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise InputError(f"{what} is not valid base64") from None
+    raw = b64decode_strict(value, what)
     if base64.b64encode(raw).decode() != value:
         raise InputError(f"{what} is not canonical base64")
     return raw

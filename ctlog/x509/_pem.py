@@ -7,10 +7,10 @@ bundle is refused rather than skipped. Text outside blocks (comments in bundles)
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Sequence
 
 from ctlog.errors import InputError
+from ctlog.sth import b64decode_strict
 
 LABEL = "CERTIFICATE"  # RFC 7468 §5
 LINE_WIDTH = 64  # RFC 7468 §2: writers wrap base64 at 64 characters
@@ -48,10 +48,7 @@ def pem_to_ders(pem: bytes) -> list[bytes]:
 
 
 def _decode_body(lines: list[str], index: int) -> bytes:
-    try:
-        der = base64.b64decode("".join(lines), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InputError(f"PEM certificate {index} is not valid base64: {exc}") from None
+    der = b64decode_strict("".join(lines), f"PEM certificate {index}")
     if not der:
         raise InputError(f"PEM certificate {index} is empty")
     return der
