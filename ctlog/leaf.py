@@ -15,9 +15,8 @@ from dataclasses import dataclass
 
 from ctlog.errors import InputError, UsageError
 from ctlog.merkle import hash_leaf
-from ctlog.tls import Reader, opaque, uint
+from ctlog.tls import MAX_UINT64, Reader, opaque, uint
 
-MAX_UINT64 = (1 << 64) - 1
 MAX_ASN1_CERT_BYTES = (1 << 24) - 1  # RFC 6962 §3.1: opaque ASN.1Cert<1..2^24-1>
 MAX_TBS_BYTES = (1 << 24) - 1  # RFC 6962 §3.2: opaque TBSCertificate<1..2^24-1>
 MAX_CHAIN_BYTES = (1 << 24) - 1  # RFC 6962 §3.1: ASN.1Cert certificate_chain<0..2^24-1>

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from ctlog.errors import InputError, SignatureError, UsageError
 from ctlog.keys import LogPublicKey, LogSigningKey
-from ctlog.leaf import MAX_UINT64, TimestampedEntry
+from ctlog.leaf import MAX_EXTENSIONS_BYTES, TimestampedEntry
 from ctlog.sth import b64decode_strict, json_uint64
 from ctlog.strict_json import strict_loads
-from ctlog.tls import DigitallySigned, Reader, opaque, uint
+from ctlog.tls import MAX_UINT64, DigitallySigned, Reader, opaque, uint
 from ctlog.x509 import (
     entry_for_chain,
     parse_certificate,
@@ -28,7 +28,6 @@ from ctlog.x509 import (
 SCT_VERSION_V1 = 0  # RFC 6962 §3.2: enum { v1(0), (255) } Version
 SIGNATURE_TYPE_CERTIFICATE_TIMESTAMP = 0  # RFC 6962 §3.2: SignatureType certificate_timestamp(0)
 LOG_ID_BYTES = 32  # RFC 6962 §3.2: opaque key_id[32]
-MAX_EXTENSIONS_BYTES = 0xFFFF  # RFC 6962 §3.2: opaque CtExtensions<0..2^16-1>
 MAX_SCT_LIST_BYTES = 0xFFFF  # RFC 6962 §3.3: SerializedSCT sct_list<1..2^16-1>
 MAX_SERIALIZED_SCT_BYTES = 0xFFFF  # RFC 6962 §3.3: opaque SerializedSCT<1..2^16-1>
 JSON_FIELDS = ("sct_version", "id", "timestamp", "extensions", "signature")  # RFC 6962 §4.1

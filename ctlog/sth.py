@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from ctlog.errors import InputError, UsageError
 from ctlog.keys import LogPublicKey, LogSigningKey
 from ctlog.merkle import HASH_SIZE
-from ctlog.tls import DigitallySigned, uint
+from ctlog.tls import MAX_UINT64, DigitallySigned, uint
 
 VERSION_V1 = 0  # RFC 6962 §3.2: enum { v1(0), (255) } Version
 SIGNATURE_TYPE_TREE_HASH = 1  # RFC 6962 §3.2: SignatureType tree_hash(1)
-MAX_UINT64 = (1 << 64) - 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from ctlog.errors import InputError, UsageError
 
+MAX_UINT64 = (1 << 64) - 1  # RFC 5246 §4.4: uint64, the widest integer RFC 6962 uses
+
 
 class Reader:
     """Reads TLS fields from `buf` front to back; any short read raises `InputError`."""
@@ -124,6 +126,7 @@ class DigitallySigned:
 
 
 __all__ = [
+    "MAX_UINT64",
     "DigitallySigned",
     "HashAlgorithm",
     "Reader",
