@@ -142,15 +142,16 @@ def verify_checkpoint(
             raw = read_file(checkpoint_file, json_mode=json_mode)
         else:
             raw = asyncio.run(_fetch_checkpoint(str(log_url)))
+        note = Note.parse(raw)
         if origin is None and log_vkey is None:
             # Only a name: the signature must still verify under --log-key.
-            origin = Checkpoint.from_note(Note.parse(raw)).origin
+            origin = Checkpoint.from_note(note).origin
     log_verifier = _log_verifier(log_key, log_vkey, origin, json_mode)
     with cli_errors(json_mode=json_mode):
-        report = verify_cosigned(raw, log_verifier, witnesses, k)
+        report = verify_cosigned(note, log_verifier, witnesses, k)
         payload: dict[str, object] = {"ok": True, "valid": True, **report.to_json()}
         if isinstance(log_verifier, RFC6962NoteVerifier):
-            payload["timestamp"] = sth_from_checkpoint_note(raw, log_verifier).timestamp
+            payload["timestamp"] = sth_from_checkpoint_note(note, log_verifier).timestamp
     checkpoint = report.checkpoint
     text = (
         f"valid: {checkpoint.origin} size {checkpoint.tree_size} root "
@@ -223,8 +224,8 @@ def feed(
 async def _feed(log_url: str, key: LogPublicKey, witness_urls: Sequence[str]) -> FeedResult:
     async with LogClient(log_url) as client:
         raw = await client.get_checkpoint()
-        origin = Checkpoint.from_note(Note.parse(raw)).origin
-        verify_note(Note.parse(raw), [RFC6962NoteVerifier(key, origin)])
+        note = Note.parse(raw)
+        verify_note(note, [RFC6962NoteVerifier(key, Checkpoint.from_note(note).origin)])
         return await feed_witnesses(client, raw, witness_urls)
 
 
