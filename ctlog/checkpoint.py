@@ -138,7 +138,13 @@ class RFC6962NoteVerifier:
         return True
 
     def signed_tree_head(self, msg: bytes, sig: bytes) -> SignedTreeHead:
-        """The verified STH that checkpoint text `msg` and signature `sig` encode.
+        """The verified STH that checkpoint text `msg` and signature `sig` encode."""
+        sth = self._decode(msg, sig)
+        sth.verify(self.key)
+        return sth
+
+    def _decode(self, msg: bytes, sig: bytes) -> SignedTreeHead:
+        """The STH that `msg` and `sig` encode, its signature NOT yet verified.
 
         The TreeHeadSignature does not cover the origin, so it is checked against ours here.
         """
@@ -155,9 +161,7 @@ class RFC6962NoteVerifier:
             raise InputError("a checkpoint with an RFC 6962 signature has no extension lines")
         timestamp, signed = decode_rfc6962_signature(sig)
         tree_head = TreeHead(checkpoint.tree_size, timestamp, checkpoint.root_hash)
-        sth = SignedTreeHead(tree_head, signed)
-        sth.verify(self.key)
-        return sth
+        return SignedTreeHead(tree_head, signed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +222,7 @@ def sth_from_checkpoint_note(note: bytes | Note, verifier: RFC6962NoteVerifier) 
     verify_note(parsed, [verifier])  # raises unless the log signed, and every such line verifies
     ident = (verifier.name, verifier.key_id)
     first = next(s for s in parsed.signatures if (s.name, s.key_id) == ident)
-    return verifier.signed_tree_head(parsed.message, first.signature)
+    return verifier._decode(parsed.message, first.signature)  # verified just above
 
 
 __all__ = [
