@@ -3,49 +3,27 @@
 Wires the pieces together: a locked data directory, LevelDB Raft storage, the authenticated
 peer transport, the Raft driver with the KV state machine, and the HTTP/JSON client API
 (`common.kv.http_api`). The identity of a data directory (cluster name and node id) is
-recorded on first start; a later start with a configuration that disagrees is refused.
+recorded on first start; a later start with a configuration that disagrees is refused
+(`common.runtime.check_identity`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
 from aiohttp import web
 
-from common.errors import ConfigError
 from common.kv import KvStateMachine
 from common.kv.config import ClusterConfig
 from common.kv.http_api import make_client_app
 from common.net import AiohttpTransport, ClusterAuth, PeerAddress
 from common.raft.driver import RaftNode
 from common.raft.storage import RaftStorage
-from common.runtime import DataDir, log_event
+from common.runtime import IDENTITY_FILE, DataDir, check_identity, log_event, open_node_data_dir
 from common.store import LevelStore
 
 log = logging.getLogger("opentrust.kv")
-
-IDENTITY_FILE = "identity.json"
-
-
-def check_identity(data_dir: DataDir, cluster: str, node_id: str) -> None:
-    """Refuse a data directory that belongs to another cluster or node."""
-    wanted = {"cluster": cluster, "node_id": node_id}
-    raw = data_dir.read(IDENTITY_FILE)
-    if raw is None:
-        data_dir.write_atomic(IDENTITY_FILE, json.dumps(wanted).encode())
-        return
-    try:
-        stored = json.loads(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{data_dir.path / IDENTITY_FILE} is not valid JSON: {exc}") from exc
-    if stored != wanted:
-        raise ConfigError(
-            f"data directory {data_dir.path} belongs to cluster {stored.get('cluster')!r} "
-            f"node {stored.get('node_id')!r}, but this process was started as cluster "
-            f"{cluster!r} node {node_id!r}; use the right --id or another data_dir"
-        )
 
 
 def build_transport(config: ClusterConfig, node_id: str) -> AiohttpTransport:
@@ -61,13 +39,8 @@ def build_transport(config: ClusterConfig, node_id: str) -> AiohttpTransport:
 
 def open_data_dir(config: ClusterConfig, node_id: str) -> DataDir:
     """Lock this node's data directory and check it belongs to this cluster and node."""
-    data_dir = DataDir(config.path(config.cluster.data_dir) / node_id)
-    try:
-        check_identity(data_dir, config.cluster.name, node_id)
-    except BaseException:
-        data_dir.close()
-        raise
-    return data_dir
+    path = config.path(config.cluster.data_dir) / node_id
+    return open_node_data_dir(path, config.cluster.name, node_id)
 
 
 async def serve(

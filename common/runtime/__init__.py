@@ -3,6 +3,7 @@
 - `load_toml_config` / `parse_config`: TOML or mappings into frozen dataclass schemas, with
   errors that name the file and the field path.
 - `DataDir`: the process's locked data directory, with atomic small-file writes.
+- `open_node_data_dir` / `check_identity`: a data directory bound to its group and node id.
 - `setup_logging` / `log_event`: human lines on a terminal, JSON lines otherwise.
 - `run_until_signalled`: an asyncio main with graceful SIGTERM/SIGINT shutdown.
 - `add_health_routes`: `GET /healthz` and `GET /status` on an aiohttp app.
@@ -12,6 +13,7 @@
 from common.runtime._config import ConfigFieldError, load_toml_config, parse_config
 from common.runtime._datadir import DataDir, DataDirError, DataDirLockedError
 from common.runtime._health import add_health_routes
+from common.runtime._identity import IDENTITY_FILE, check_identity, open_node_data_dir
 from common.runtime._logging import JsonLineFormatter, log_event, setup_logging
 from common.runtime._progress import ProgressReporter, progress
 from common.runtime._signals import (
@@ -27,6 +29,7 @@ __all__ = [
     "EXIT_FORCED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "IDENTITY_FILE",
     "ConfigFieldError",
     "DataDir",
     "DataDirError",
@@ -34,8 +37,10 @@ __all__ = [
     "JsonLineFormatter",
     "ProgressReporter",
     "add_health_routes",
+    "check_identity",
     "load_toml_config",
     "log_event",
+    "open_node_data_dir",
     "parse_config",
     "progress",
     "run_until_signalled",

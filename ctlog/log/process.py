@@ -1,9 +1,10 @@
 """`ctlog serve`: one log replica as a process, and `spawn_log_replica` to start one.
 
 A replica's data directory is `<data_dir>/<id>/`, locked for the life of the process and
-bound to its log name and replica id on first start (`identity.json`, the KV store's check):
-`raft/` is the Raft log (LevelDB, synced on every write), `log/` the log's entries, indexes,
-Merkle tiles and published tree head (LevelDB; rebuilt from the Raft log after a crash).
+bound to its log name and replica id on first start (`identity.json`,
+`common.runtime.check_identity`): `raft/` is the Raft log (LevelDB, synced on every write),
+`log/` the log's entries, indexes, Merkle tiles and published tree head (LevelDB; rebuilt
+from the Raft log after a crash).
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from common.kv.server import check_identity
 from common.net import AiohttpTransport, ClusterAuth, PeerAddress
-from common.runtime import DataDir, log_event
+from common.runtime import DataDir, log_event, open_node_data_dir
 from common.store import LevelStore
 from ctlog.log.config import LogConfig
 from ctlog.log.replica import LogReplica
@@ -30,13 +30,8 @@ log = logging.getLogger("opentrust.ctlog")
 def open_data_dir(config: LogConfig, node_id: str) -> DataDir:
     """Lock this replica's data directory and check it belongs to this log and replica."""
     config.replica(node_id)
-    data_dir = DataDir(config.path(config.log.data_dir) / node_id)
-    try:
-        check_identity(data_dir, config.log.name, node_id)
-    except BaseException:
-        data_dir.close()
-        raise
-    return data_dir
+    path = config.path(config.log.data_dir) / node_id
+    return open_node_data_dir(path, config.log.name, node_id)
 
 
 def build_transport(config: LogConfig, node_id: str, secret: bytes) -> AiohttpTransport:
