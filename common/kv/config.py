@@ -26,6 +26,7 @@ import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from common.errors import ConfigError
 from common.raft import ConfState, RaftParams
@@ -33,6 +34,7 @@ from common.runtime import load_toml_config
 
 MIN_SECRET_BYTES = 16  # HMAC keys shorter than this are guessable
 MAX_NODES = 15  # Raft quorums beyond this gain little and cost a lot of messages
+MAX_PORT = 65535  # TCP port numbers are 16-bit; 0 means "any" and is no address
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +88,9 @@ class ClusterConfig:
     base_dir: Path = Path(".")  # set by `load_cluster_config`, not read from the file
 
     def node(self, node_id: str) -> NodeConfig:
-        for node in self.cluster.nodes:
-            if node.id == node_id:
-                return node
-        known = ", ".join(n.id for n in self.cluster.nodes)
-        raise ConfigError(f"node {node_id!r} is not in cluster {self.cluster.name!r} ({known})")
+        return find_member(
+            self.cluster.nodes, node_id, kind="node", group=f"cluster {self.cluster.name!r}"
+        )
 
     def path(self, relative: str) -> Path:
         return (self.base_dir / relative).resolve()
@@ -103,13 +103,60 @@ class ClusterConfig:
         )
 
     def read_secret(self) -> bytes:
-        return _read_key_file(self.path(self.cluster.secret_file), "cluster secret")
+        return read_key_file(self.path(self.cluster.secret_file), "cluster secret")
 
     def read_token(self) -> str:
-        return _read_key_file(self.path(self.cluster.token_file), "client token").decode()
+        return read_key_file(self.path(self.cluster.token_file), "client token").decode()
 
 
-def _read_key_file(path: Path, what: str) -> bytes:
+class Member(Protocol):
+    """A node as a cluster file lists it (`NodeConfig`, a CT log's `ReplicaConfig`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def host(self) -> str: ...
+
+
+M = TypeVar("M", bound=Member)
+
+
+def find_member(members: Sequence[M], member_id: str, *, kind: str, group: str) -> M:
+    """The member called `member_id`; a `ConfigError` naming the known ones otherwise."""
+    for member in members:
+        if member.id == member_id:
+            return member
+    known = ", ".join(m.id for m in members)
+    raise ConfigError(f"{kind} {member_id!r} is not in {group} ({known})")
+
+
+def check_members(
+    path: Path, members: Sequence[Member], *, kind: str, list_name: str, ports: tuple[str, str]
+) -> None:
+    """1..MAX_NODES members with unique, non-empty ids, whose `ports` (the names of their two
+    port fields) are all distinct on their host and within 1..65535."""
+    if not 1 <= len(members) <= MAX_NODES:
+        raise ConfigError(
+            f"{path}: {list_name} must list 1..{MAX_NODES} {kind}s, found {len(members)}"
+        )
+    ids = [m.id for m in members]
+    if len(set(ids)) != len(ids) or not all(ids):
+        raise ConfigError(f"{path}: {kind} ids must be unique and non-empty, found {ids}")
+    taken = [(m.host, getattr(m, name)) for m in members for name in ports]
+    if len(set(taken)) != len(taken):
+        raise ConfigError(f"{path}: every {ports[0]} and {ports[1]} must be distinct")
+    for i, member in enumerate(members):
+        for name in ports:
+            port = getattr(member, name)
+            if not 1 <= port <= MAX_PORT:
+                raise ConfigError(
+                    f"{path}: {list_name}[{i}].{name} must be 1..{MAX_PORT}, got {port}"
+                )
+
+
+def read_key_file(path: Path, what: str) -> bytes:
+    """A secret shared by the peers (or with clients), at least MIN_SECRET_BYTES long."""
     try:
         value = path.read_bytes().strip()
     except OSError as exc:
@@ -130,23 +177,10 @@ def load_cluster_config(path: str | Path) -> ClusterConfig:
 
 
 def _check_nodes(path: Path, nodes: tuple[NodeConfig, ...]) -> None:
-    if not nodes:
-        raise ConfigError(f"{path}: cluster.nodes must list at least one node")
-    if len(nodes) > MAX_NODES:
-        raise ConfigError(f"{path}: at most {MAX_NODES} nodes, found {len(nodes)}")
+    ports = ("peer_port", "client_port")
+    check_members(path, nodes, kind="node", list_name="cluster.nodes", ports=ports)
     if not any(n.voter for n in nodes):
         raise ConfigError(f"{path}: at least one node must be a voter")
-    ids = [n.id for n in nodes]
-    if len(set(ids)) != len(ids):
-        raise ConfigError(f"{path}: node ids must be unique, found {ids}")
-    ports = [(n.host, p) for n in nodes for p in (n.peer_port, n.client_port)]
-    if len(set(ports)) != len(ports):
-        raise ConfigError(f"{path}: every peer_port and client_port must be distinct")
-    for i, node in enumerate(nodes):
-        for name in ("peer_port", "client_port"):
-            port = getattr(node, name)
-            if not 1 <= port <= 65535:
-                raise ConfigError(f"{path}: cluster.nodes[{i}].{name} must be 1..65535, got {port}")
 
 
 def consecutive_ports(nodes: int, base_port: int) -> list[tuple[int, int]]:
@@ -190,11 +224,17 @@ def write_cluster_files(
 
 
 __all__ = [
+    "MAX_NODES",
+    "MIN_SECRET_BYTES",
     "ClusterConfig",
     "ClusterSection",
+    "Member",
     "NodeConfig",
     "RaftSection",
+    "check_members",
     "consecutive_ports",
+    "find_member",
     "load_cluster_config",
+    "read_key_file",
     "write_cluster_files",
 ]

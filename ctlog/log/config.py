@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from common.errors import ConfigError
-from common.kv.config import MAX_NODES, MIN_SECRET_BYTES, RaftSection
+from common.kv.config import RaftSection, check_members, find_member, read_key_file
 from common.raft import ConfState
 from common.runtime import load_toml_config
 from ctlog.errors import CtlogError
@@ -127,11 +127,9 @@ class LogConfig:
     base_dir: Path = Path(".")  # set by `load_log_config`, not read from the file
 
     def replica(self, node_id: str) -> ReplicaConfig:
-        for replica in self.log.replicas:
-            if replica.id == node_id:
-                return replica
-        known = ", ".join(r.id for r in self.log.replicas)
-        raise ConfigError(f"replica {node_id!r} is not in log {self.log.name!r} ({known})")
+        return find_member(
+            self.log.replicas, node_id, kind="replica", group=f"log {self.log.name!r}"
+        )
 
     def path(self, relative: str) -> Path:
         return (self.base_dir / relative).resolve()
@@ -140,18 +138,7 @@ class LogConfig:
         return ConfState(voters=frozenset(r.id for r in self.log.replicas))
 
     def read_secret(self) -> bytes:
-        path = self.path(self.log.secret_file)
-        try:
-            value = path.read_bytes().strip()
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot read the cluster secret from {path}: {exc.strerror}"
-            ) from exc
-        if len(value) < MIN_SECRET_BYTES:
-            raise ConfigError(
-                f"the cluster secret in {path} must be at least {MIN_SECRET_BYTES} bytes"
-            )
-        return value
+        return read_key_file(self.path(self.log.secret_file), "cluster secret")
 
     def read_key(self) -> LogSigningKey:
         path = self.path(self.log.key_file)
@@ -178,7 +165,8 @@ def load_log_config(path: str | Path) -> LogConfig:
     path = Path(path)
     config = load_toml_config(path, LogConfig)
     config = LogConfig(log=config.log, raft=config.raft, base_dir=path.parent)
-    _check_replicas(path, config.log.replicas)
+    ports = ("peer_port", "http_port")
+    check_members(path, config.log.replicas, kind="replica", list_name="log.replicas", ports=ports)
     if config.raft.snapshot_entries != RaftSection().snapshot_entries:
         raise ConfigError(
             f"{path}: raft.snapshot_entries: a log group never compacts its Raft log "
@@ -186,22 +174,6 @@ def load_log_config(path: str | Path) -> LogConfig:
         )
     config.raft.params()
     return config
-
-
-def _check_replicas(path: Path, replicas: tuple[ReplicaConfig, ...]) -> None:
-    if not 1 <= len(replicas) <= MAX_NODES:
-        raise ConfigError(f"{path}: log.replicas must list 1..{MAX_NODES} replicas")
-    ids = [r.id for r in replicas]
-    if len(set(ids)) != len(ids) or not all(ids):
-        raise ConfigError(f"{path}: replica ids must be unique and non-empty, found {ids}")
-    ports = [(r.host, p) for r in replicas for p in (r.peer_port, r.http_port)]
-    if len(set(ports)) != len(ports):
-        raise ConfigError(f"{path}: every peer_port and http_port must be distinct")
-    for i, replica in enumerate(replicas):
-        for name in ("peer_port", "http_port"):
-            port = getattr(replica, name)
-            if not 1 <= port <= 65535:
-                raise ConfigError(f"{path}: log.replicas[{i}].{name} must be 1..65535, got {port}")
 
 
 def _check_range(name: str, value: int, low: int, high: int) -> None:
