@@ -137,15 +137,9 @@ class RaftLog:
         start = max(self.stable_index, self.snapshot_index) - self.snapshot_index
         return tuple(self.entries[start:])
 
-    def has_unstable(self) -> bool:
-        return self.stable_index < self.last_index
-
     def next_committed_entries(self) -> tuple[Entry, ...]:
         start = self.applied - self.snapshot_index
         return tuple(self.entries[start : self.committed - self.snapshot_index])
-
-    def has_committed(self) -> bool:
-        return self.applied < self.committed
 
     def compact(self, index: int) -> None:
         """Drop entries through `index` (the application snapshotted them)."""

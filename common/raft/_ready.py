@@ -55,14 +55,14 @@ def build_ready(node: NodeState) -> Ready:
         prev_soft.term,
     ):
         soft = node.prev_soft = node.soft_state()
-    entries = log.unstable_entries() if log.stable_index < log.last_index else ()
+    entries = log.unstable_entries()
     node.ready_seq += 1
     ready = Ready(
         soft_state=soft,
         hard_state=hard,
         entries=entries,
         snapshot=node.pending_snapshot,
-        committed_entries=log.next_committed_entries() if log.applied < log.committed else (),
+        committed_entries=log.next_committed_entries(),
         messages=_combine_acks(node.msgs),
         read_states=tuple(node.read_states),
         must_sync=bool(entries) or node.pending_snapshot is not None or vote_changed,
