@@ -18,7 +18,12 @@ from pathlib import Path
 
 import click
 
-from common.kv.config import consecutive_ports, load_cluster_config, write_cluster_files
+from common.kv.config import (
+    ClusterConfig,
+    consecutive_ports,
+    load_cluster_config,
+    write_cluster_files,
+)
 
 STOP_GRACE_S = 10.0  # how long a peer gets to shut down cleanly before SIGKILL
 DEVNET_KV_BASE_PORT = 7100
@@ -97,8 +102,7 @@ def _stop_all(procs: dict[str, subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
-def _print_banner(config_path: Path, root: Path, base_port: int) -> None:
-    config = load_cluster_config(config_path)
+def _print_banner(config: ClusterConfig, config_path: Path, root: Path, base_port: int) -> None:
     click.echo("opentrust devnet is running:\n")
     click.echo("  component  node       API                        peer port")
     for node in config.cluster.nodes:
@@ -162,7 +166,7 @@ def devnet(data_dir: str, kv_nodes: int, base_port: int) -> None:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    _print_banner(config_path, root, base_port)
+    _print_banner(config, config_path, root, base_port)
     try:
         while not stop_requested:
             for name, proc in procs.items():
