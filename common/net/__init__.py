@@ -14,7 +14,7 @@ from common.net._auth import ClusterAuth
 from common.net._errors import AuthError, DecodeError, MessageTooLarge, NetError, RejectReason
 from common.net._peer_link import PEER_PATH
 from common.net._ports import free_tcp_ports
-from common.net._sim import LinkFaults, SimNetwork
+from common.net._sim import LinkFaults, SimNetwork, majorities_ring_links
 from common.net._sim_transport import SimTransport
 from common.net._types import MAX_MSG_BYTES_DEFAULT, Envelope, PeerAddress, Transport
 
@@ -35,4 +35,5 @@ __all__ = [
     "SimTransport",
     "Transport",
     "free_tcp_ports",
+    "majorities_ring_links",
 ]

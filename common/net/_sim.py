@@ -51,6 +51,22 @@ class LinkFaults:
 
 NO_FAULTS = LinkFaults()
 
+
+def majorities_ring_links(ring: Sequence[str]) -> set[tuple[str, str]]:
+    """The directed links of Jepsen's "majorities ring" over `ring`, taken in ring order: each
+    node is linked both ways to its nearest neighbours on both sides, enough for it to see a
+    majority (itself included)."""
+    n = len(ring)
+    reach = (n // 2 + 1) // 2  # neighbours per side: 2 * reach + 1 >= majority
+    links: set[tuple[str, str]] = set()
+    for i, node in enumerate(ring):
+        for step in range(1, reach + 1):
+            other = ring[(i + step) % n]
+            if other != node:
+                links.update(((node, other), (other, node)))
+    return links
+
+
 Sink = Callable[[str, bytes], None]  # called as sink(src, payload) by `pump`
 
 
@@ -253,15 +269,7 @@ class SimNetwork:
         more nodes, no two see the same one. With fewer than four every node sees everyone."""
         ring = list(self._nodes)
         self._rng.shuffle(ring)
-        n = len(ring)
-        reach = (n // 2 + 1) // 2  # neighbours per side: 2 * reach + 1 >= majority
-        allowed: set[tuple[str, str]] = set()
-        for i, node in enumerate(ring):
-            for step in range(1, reach + 1):
-                other = ring[(i + step) % n]
-                if other != node:
-                    allowed.update(((node, other), (other, node)))
-        self._allowed = allowed
+        self._allowed = majorities_ring_links(ring)
         self._all_up = False
 
     def heal(self) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 
-from common.net import LinkFaults, SimNetwork
+from common.net import LinkFaults, SimNetwork, majorities_ring_links
 from common.raft.codec import decode_message, encode_message
 from common.raft.params import RaftParams
 from common.raft.types import ConfState, Message, MessageType, Role
@@ -294,10 +294,7 @@ class SimCluster:
         both sides, seeing a majority (itself included); no two see the same majority (n >= 4)."""
         ring = list(self.node_ids)
         self.rng.shuffle(ring)
-        n = len(ring)
-        reach = (n // 2 + 1) // 2
-        linked = {(ring[i], ring[(i + s) % n]) for i in range(n) for s in range(1, reach + 1)}
-        linked |= {(b, a) for a, b in linked}
+        linked = majorities_ring_links(ring)
         self._cut = {(a, b) for a in ring for b in ring if a != b and (a, b) not in linked}
         return ring
 
