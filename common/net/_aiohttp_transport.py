@@ -96,13 +96,13 @@ class AiohttpTransport:
         self._auth = auth
         self._max_msg_bytes = max_msg_bytes
         self._stats = TransportStats()
-        self._peer_ids = frozenset(peer for peer in peers if peer != node_id)
         ctx = LinkContext(node_id, auth, max_msg_bytes, self._stats, random.Random(os.urandom(16)))
         self._links = {
             peer: PeerLink(ctx, addr, send_queue_len, Backoff(reconnect_min_s, reconnect_max_s))
             for peer, addr in peers.items()
             if peer != node_id
         }
+        self._peer_ids = frozenset(self._links)  # who may connect to us: the peers we dial
         self._inbox: asyncio.Queue[Envelope | None] = asyncio.Queue(recv_queue_len)
         self._inbound: dict[str, web.WebSocketResponse] = {}
         self._handlers: set[asyncio.Task[object]] = set()
