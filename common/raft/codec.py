@@ -205,11 +205,15 @@ def _members_from(value: Any, field: str) -> frozenset[str]:
     return members
 
 
-def _conf_state_from(value: Any, field: str) -> ConfState:
-    voters, learners = _array(value, _CONF_STATE_FIELDS, field)
+def _conf_from(voters: Any, learners: Any, field: str) -> ConfState:
     return ConfState(
         _members_from(voters, f"{field}.voters"), _members_from(learners, f"{field}.learners")
     )
+
+
+def _conf_state_from(value: Any, field: str) -> ConfState:
+    voters, learners = _array(value, _CONF_STATE_FIELDS, field)
+    return _conf_from(voters, learners, field)
 
 
 def encode_conf_state(conf: ConfState) -> bytes:
@@ -266,9 +270,7 @@ def _snapshot_meta_fields(meta: SnapshotMeta) -> list[Any]:
 
 def _snapshot_meta_from(value: Any, field: str) -> SnapshotMeta:
     index, term, voters, learners = _array(value, _SNAPSHOT_META_FIELDS, field)
-    conf = ConfState(
-        _members_from(voters, f"{field}.voters"), _members_from(learners, f"{field}.learners")
-    )
+    conf = _conf_from(voters, learners, field)
     return SnapshotMeta(_int(index, f"{field}.index"), _int(term, f"{field}.term"), conf)
 
 
