@@ -17,6 +17,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from common.devnet import spawn_logged
 from common.net import AiohttpTransport, ClusterAuth, PeerAddress
 from common.runtime import DataDir, log_event, open_node_data_dir
 from common.store import LevelStore
@@ -74,9 +75,7 @@ def spawn_log_replica(
 ) -> subprocess.Popen[bytes]:
     """Start `ctlog serve` for `node_id`, appending its output (JSON lines) to `log_path`."""
     cmd = [sys.executable, "-m", "ctlog.cli", "serve", "--id", node_id]
-    cmd += ["--config", str(config_path), "--log-json", *extra_args]
-    with log_path.open("ab") as log_file:  # the child keeps its own descriptor
-        return subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT)
+    return spawn_logged([*cmd, "--config", str(config_path), "--log-json", *extra_args], log_path)
 
 
 __all__ = ["build_transport", "open_data_dir", "serve", "spawn_log_replica"]
