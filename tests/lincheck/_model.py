@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tests.lincheck._history import Operation
+from tests.lincheck._history import OP_NAMES, Operation
 
-GET, PUT, APPEND, DELETE, CAS = range(5)
-_KINDS = {"get": GET, "put": PUT, "append": APPEND, "delete": DELETE, "cas": CAS}
+GET, PUT, APPEND, DELETE, CAS = range(len(OP_NAMES))
+_KINDS = {name: kind for kind, name in enumerate(OP_NAMES)}
 
 State = bytes | None
 

@@ -29,14 +29,6 @@ __all__ = ["RPC_TIMEOUT_MS", "Clerk", "ClerkError", "History"]
 RPC_TIMEOUT_MS = 500  # no reply by then: the server is cut off or the entry lost; try another
 BACKOFF_MS = 50  # after every server refused in turn (an election is on), wait this long
 
-_OP_NAMES = {
-    KvOp.GET: "get",
-    KvOp.PUT: "put",
-    KvOp.APPEND: "append",
-    KvOp.DELETE: "delete",
-    KvOp.CAS: "cas",
-}
-
 
 class ClerkError(AssertionError):
     """A server answered something a correct server never answers to this clerk."""
@@ -195,7 +187,7 @@ class Clerk:
         elif cmd.op == KvOp.CAS:
             input1, input2 = cmd.expected, cmd.value  # lincheck: expected, then the new value
         record = _Pending(
-            self.client_id, _OP_NAMES[cmd.op], cmd.key, input1, input2, self.cluster.now
+            self.client_id, cmd.op.name.lower(), cmd.key, input1, input2, self.cluster.now
         )
         self.history.records.append(record)
         return record
