@@ -24,12 +24,7 @@ from common.kv import (
     encode_command,
     encode_result,
 )
-from common.kv._codec import CODEC_VERSION
-
-
-def packb(obj: object) -> bytes:
-    packed: bytes = msgpack.packb(obj, use_bin_type=True)
-    return packed
+from common.kv._codec import CODEC_VERSION, pack
 
 
 def command_fields(cmd: KvCommand) -> list[object]:
@@ -118,7 +113,7 @@ def test_wrong_field_is_rejected(position: int, bad: object, reason: str) -> Non
     fields = command_fields(GOOD)
     fields[position] = bad
     with pytest.raises(KvDecodeError) as info:
-        decode_command(packb(fields))
+        decode_command(pack(fields))
     assert info.value.reason == reason
 
 
@@ -139,20 +134,20 @@ def test_wrong_field_is_rejected(position: int, bad: object, reason: str) -> Non
 )
 def test_wrong_shape_is_rejected(obj: object, reason: str) -> None:
     with pytest.raises(KvDecodeError) as info:
-        decode_command(packb(obj))
+        decode_command(pack(obj))
     assert info.value.reason == reason
 
 
 def test_oversize_key_and_value_are_rejected_before_allocation() -> None:
     long_key = [CODEC_VERSION, 1, "k" * (MAX_KEY_BYTES + 1), b"", None, "", 0]
     with pytest.raises(KvDecodeError, match="exceeds max_str_len"):
-        decode_command(packb(long_key))
+        decode_command(pack(long_key))
     big_value = [CODEC_VERSION, 1, "k", b"v" * (MAX_VALUE_BYTES + 1), None, "", 0]
     with pytest.raises(KvDecodeError, match="exceeds max_bin_len"):
-        decode_command(packb(big_value))
+        decode_command(pack(big_value))
     long_client = [CODEC_VERSION, 1, "k", b"", None, "c" * (MAX_CLIENT_ID_BYTES + 1), 1]
     with pytest.raises(KvDecodeError, match="client_id: is 65 bytes, more than 64"):
-        decode_command(packb(long_client))
+        decode_command(pack(long_client))
 
 
 def test_limits_are_inclusive() -> None:
@@ -171,7 +166,7 @@ def test_non_canonical_encoding_is_rejected() -> None:
 
 
 def test_extension_types_and_garbage_are_rejected() -> None:
-    ext = packb([CODEC_VERSION, 1, "k", msgpack.ExtType(1, b"v"), None, "", 0])
+    ext = pack([CODEC_VERSION, 1, "k", msgpack.ExtType(1, b"v"), None, "", 0])
     with pytest.raises(KvDecodeError, match="max_ext_len"):
         decode_command(ext)
     for garbage in (b"", b"\xc1", b"\x97", b"\xff" * 10):
@@ -228,7 +223,7 @@ msgpack_values = st.recursive(
 )
 def test_decoders_raise_only_kv_decode_error_on_random_arrays(fields: tuple[object, ...]) -> None:
     try:
-        buf = packb(fields)
+        buf = pack(fields)
     except (OverflowError, ValueError):
         return  # an int msgpack cannot carry
     decodes_canonically_or_rejects(buf)
@@ -270,7 +265,7 @@ def test_invalid_result_construction() -> None:
     with pytest.raises(KvCommandError) as info:
         KvResult(KvStatus.OK, None, -1)
     assert info.value.field == "index"
-    bad = packb([CODEC_VERSION, 9, None, 1])
+    bad = pack([CODEC_VERSION, 9, None, 1])
     with pytest.raises(KvDecodeError) as decode_info:
         decode_result(bad)
     assert decode_info.value.reason == "unknown status 9"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-import msgpack
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,12 +19,7 @@ from common.kv import (
     decode_command,
     encode_command,
 )
-from common.kv._codec import CODEC_VERSION
-
-
-def packb(obj: object) -> bytes:
-    packed: bytes = msgpack.packb(obj, use_bin_type=True)
-    return packed
+from common.kv._codec import CODEC_VERSION, pack
 
 
 class ReferenceKv:
@@ -158,7 +152,7 @@ def image(
 ) -> bytes:
     data = {"a": b"1", "b": b"2"} if data is None else data
     sessions = [["c1", 2, 0, None, 4], ["c2", 1, 2, b"1", 7]] if sessions is None else sessions
-    return packb([version, applied, data, sessions])
+    return pack([version, applied, data, sessions])
 
 
 def test_handmade_image_is_accepted() -> None:
@@ -179,7 +173,7 @@ DUPLICATE_KEY_IMAGE = b"\x94\x01\x09\x82\xa1a\xc4\x011\xa1a\xc4\x012\x90"
         (b"", "not strict msgpack (ValueError"),
         (image() + b"\x00", "not strict msgpack (ExtraData"),
         (image(version=2), "unknown codec version 2"),
-        (packb([1, 9, {}]), "expected an array of 4 items"),
+        (pack([1, 9, {}]), "expected an array of 4 items"),
         (image(applied=-1), "applied_index: must be in [0, 9223372036854775807], got -1"),
         (image(applied=True), "applied_index: must be int, got bool"),
         (image(data=[["a", b"1"]]), "data: must be a map, got list"),
