@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from common.errors import ConfigError, UsageError
 from common.runtime import DataDir, DataDirLockedError
+from tests.common.holder import held_by_another_process
 
 HOLDER = """
 import sys
@@ -36,25 +35,15 @@ def test_creates_an_owner_only_directory(tmp_path: Path) -> None:
 
 def test_second_holder_in_another_process_is_refused(tmp_path: Path) -> None:
     root = tmp_path / "node"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(root)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+    with held_by_another_process(HOLDER, root) as holder_pid:
         with pytest.raises(DataDirLockedError) as caught:
             DataDir(root)
-        assert caught.value.pid == holder.pid
+        assert caught.value.pid == holder_pid
         assert caught.value.path == root
         assert str(caught.value) == (
-            f"data directory {root} is in use by another process (pid {holder.pid})"
+            f"data directory {root} is in use by another process (pid {holder_pid})"
         )
         assert isinstance(caught.value, ConfigError)
-    finally:
-        holder.communicate("", timeout=30)
-    assert holder.returncode == 0
     with DataDir(root):  # released when the holder closed it
         assert (root / "LOCK").read_text() == f"{os.getpid()}\n"
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from common.errors import UsageError
 from common.store import LevelStore, StoreClosedError, StoreError, WriteBatch
+from tests.common.holder import held_by_another_process
 
 HOLDER = """
 import sys
@@ -47,21 +46,11 @@ def test_second_open_in_same_process_names_the_path(tmp_path: Path) -> None:
 def test_second_open_from_another_process_names_the_path(tmp_path: Path) -> None:
     path = tmp_path / "db"
     LevelStore(path).close()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+    with held_by_another_process(HOLDER, path):
         with pytest.raises(StoreError) as caught:
             LevelStore(path)
         assert str(path) in str(caught.value)
         assert "database is in use by another process" in str(caught.value)
-    finally:
-        holder.communicate("", timeout=30)
-    assert holder.returncode == 0
     with LevelStore(path) as store:  # the lock is released with the holder
         assert store.get(b"k") is None
 
