@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from common.raft import _snapshot
+from common.raft.core import RaftCore
 from common.raft.errors import RaftUsageError
 from common.raft.params import RaftParams
 from common.raft.types import Message, MessageType, Role, SnapshotMeta
@@ -14,6 +15,20 @@ from tests.common.raft.cluster import Cluster
 def cluster(chunk: int = 8) -> Cluster:
     params = RaftParams(election_ticks=10, heartbeat_ticks=1, snapshot_chunk_bytes=chunk)
     return Cluster(["1", "2", "3"], params=params)
+
+
+def follower_3_behind_a_compaction() -> tuple[Cluster, RaftCore]:
+    """Node 3 misses four entries that leader 1 then compacts away: it can catch up only
+    through InstallSnapshot, in chunks of 8 bytes. Node 3 is reachable again on return."""
+    c = cluster(chunk=8)
+    leader = c.elect("1")
+    c.isolated = {"3"}
+    for k in range(4):
+        c.propose("1", b"v%d" % k)
+    leader.compact(leader.applied_index, c.machines["1"].snapshot())
+    c.stabilize()
+    c.isolated = set()
+    return c, leader
 
 
 def test_compact_reports_local_snapshot_not_ready_snapshot() -> None:
@@ -42,14 +57,7 @@ def test_compact_misuse() -> None:
 
 
 def test_lagging_follower_installs_snapshot_in_chunks_and_restarts_from_it() -> None:
-    c = cluster(chunk=8)
-    leader = c.elect("1")
-    c.isolated = {"3"}
-    for k in range(4):
-        c.propose("1", b"v%d" % k)
-    leader.compact(leader.applied_index, c.machines["1"].snapshot())
-    c.stabilize()
-    c.isolated = set()
+    c, leader = follower_3_behind_a_compaction()
     chunks: list[Message] = []
     c.observers.append(
         lambda _id, rd: chunks.extend(m for m in rd.messages if m.type is MessageType.SNAPSHOT)
@@ -140,14 +148,7 @@ def test_snapshot_whose_last_entry_is_in_the_log_keeps_the_suffix() -> None:
 
 
 def test_delayed_duplicate_rejection_does_not_stall_the_transfer() -> None:
-    c = cluster(chunk=8)
-    leader = c.elect("1")
-    c.isolated = {"3"}
-    for k in range(4):
-        c.propose("1", b"v%d" % k)
-    leader.compact(leader.applied_index, c.machines["1"].snapshot())
-    c.stabilize()
-    c.isolated = set()
+    c, leader = follower_3_behind_a_compaction()
     leader.tick()
     stale = None
     for _ in range(50):  # step by step until the follower holds two chunks
