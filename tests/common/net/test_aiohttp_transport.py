@@ -21,6 +21,7 @@ from common.net import (
     NetError,
     PeerAddress,
     Transport,
+    free_tcp_ports,
 )
 from common.net import _aiohttp_transport as transport_module
 from common.net._peer_link import set_nodelay
@@ -29,15 +30,10 @@ SECRET = ClusterAuth(b"cluster-secret-0123456789")
 GUARD_S = 15.0  # hang guard only; nothing here asserts on timing
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def addresses(names: Iterable[str]) -> dict[str, PeerAddress]:
-    return {name: PeerAddress(name, "127.0.0.1", free_port()) for name in names}
+    ids = list(names)
+    ports = free_tcp_ports(len(ids))
+    return {name: PeerAddress(name, "127.0.0.1", p) for name, p in zip(ids, ports, strict=True)}
 
 
 async def wait_until(predicate: Callable[[], bool], what: str) -> None:
@@ -129,7 +125,8 @@ async def test_wrong_secret_is_refused_and_the_reason_recorded(cluster: Cluster)
     addrs = addresses("ab")
     a = await cluster.start("a", addrs, auth=ClusterAuth(b"another-secret-9876543210"))
     # b knows a but dials a dead port for it, so only a -> b handshakes happen
-    b = await cluster.start("b", {**addrs, "a": PeerAddress("a", "127.0.0.1", free_port())})
+    dead_port = free_tcp_ports(1)[0]
+    b = await cluster.start("b", {**addrs, "a": PeerAddress("a", "127.0.0.1", dead_port)})
     a.send("b", b"must not arrive")
     await wait_until(lambda: b.stats()["rejected_connections"] >= 1, "b refuses a")
     await wait_until(lambda: a.stats()["rejected_connections"] >= 1, "a hears it was refused")
@@ -308,7 +305,7 @@ async def test_other_routes_are_served_on_a_separate_port(cluster: Cluster) -> N
     app.router.add_get("/status", status)
     runner = web.AppRunner(app)
     await runner.setup()
-    api_port = free_port()
+    api_port = free_tcp_ports(1)[0]
     await web.TCPSite(runner, "127.0.0.1", api_port).start()
     try:
         a.send("b", b"ping")
