@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -75,6 +75,14 @@ async def cluster() -> AsyncIterator[Cluster]:
             await c.stop(node_id)
 
 
+async def poll(condition: Callable[[], bool], tries: int) -> None:
+    """Check `condition` every 20 ms until it holds, `tries` times at most; callers assert."""
+    for _ in range(tries):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+
+
 def put(key: str, value: bytes, client: str = "", seq: int = 0) -> bytes:
     return encode_command(KvCommand(KvOp.PUT, key, value, client_id=client, seq=seq))
 
@@ -83,20 +91,14 @@ async def test_propose_applies_on_every_replica(cluster: Cluster) -> None:
     leader = await cluster.leader()
     results = await asyncio.gather(*(leader.propose(put(f"k{i}", b"v"), 5) for i in range(50)))
     assert all(isinstance(r, KvResult) and r.status == KvStatus.OK for r in results)
-    for _ in range(200):
-        if all(m.get("k49") == b"v" for m in cluster.machines.values()):
-            break
-        await asyncio.sleep(0.02)
+    await poll(lambda: all(m.get("k49") == b"v" for m in cluster.machines.values()), 200)
     assert {m.digest() for m in cluster.machines.values()} == {cluster.machines["a"].digest()}
 
 
 async def test_follower_refuses_with_leader_hint(cluster: Cluster) -> None:
     leader = await cluster.leader()
     follower = next(n for n in cluster.nodes.values() if n is not leader)
-    for _ in range(100):  # the follower learns the leader from its first append
-        if follower.core.leader_id:
-            break
-        await asyncio.sleep(0.02)
+    await poll(lambda: bool(follower.core.leader_id), 100)  # learnt from its first append
     with pytest.raises(NotLeader) as info:
         await follower.propose(put("k", b"v"), 1)
     assert info.value.leader_hint == leader.node_id
@@ -119,10 +121,7 @@ async def test_new_leader_after_leader_stops_and_state_survives_restart(cluster:
     assert new.node_id != old.node_id
     await new.propose(put("after", b"2", "c1", 2), 5)
     restarted = await cluster.start(old.node_id)
-    for _ in range(300):
-        if cluster.machines[old.node_id].get("after") == b"2":
-            break
-        await asyncio.sleep(0.02)
+    await poll(lambda: cluster.machines[old.node_id].get("after") == b"2", 300)
     assert cluster.machines[old.node_id].get("before") == b"1"
     assert cluster.machines[old.node_id].get("after") == b"2"
     assert restarted.core.role != Role.LEADER or restarted.core.term > old.core.term
