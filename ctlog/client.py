@@ -225,24 +225,25 @@ class LogClient:
             if resp.status != 200:
                 data = await resp.content.read(ERROR_BODY_BYTES)
             else:
-                data = await _read_bounded(resp, limit or MAX_RESPONSE_BYTES, url)
+                data = await read_bounded(resp, limit or MAX_RESPONSE_BYTES, url)
             return resp.status, data, resp.headers.get("Retry-After")
 
 
-async def _read_bounded(resp: aiohttp.ClientResponse, limit: int, url: str) -> bytes:
-    """The (decompressed) body, refusing anything longer than `limit` bytes."""
+async def read_bounded(resp: aiohttp.ClientResponse, limit: int, sender: str) -> bytes:
+    """The (decompressed) body, refusing (`InputError`) anything longer than `limit` bytes.
+
+    `sender` names who answered, for the error: a URL, or "witness <url>".
+    """
     if resp.content_length is not None and resp.content_length > limit:
-        raise InputError(f"{url} sent {resp.content_length} bytes, more than {limit}")
+        raise InputError(f"{sender} sent {resp.content_length} bytes, more than {limit}")
     chunks: list[bytes] = []
     total = 0
-    while True:
-        chunk = await resp.content.read(READ_CHUNK_BYTES)
-        if not chunk:
-            return b"".join(chunks)
+    while chunk := await resp.content.read(READ_CHUNK_BYTES):
         total += len(chunk)
         if total > limit:
-            raise InputError(f"{url} sent more than {limit} bytes")
+            raise InputError(f"{sender} sent more than {limit} bytes")
         chunks.append(chunk)
+    return b"".join(chunks)
 
 
-__all__ = ["LogClient", "RawEntry"]
+__all__ = ["LogClient", "RawEntry", "read_bounded"]

@@ -22,11 +22,11 @@ from ctlog.auditor.pollination import (
     decode_pollination,
     encode_pollination,
 )
+from ctlog.client import read_bounded
 from ctlog.errors import InputError, LogUnavailable, UsageError
 
 PEER_HEADER = "X-CT-Gossip-Peer"  # the name a peer auditor gives; absent for clients
 MAX_ERROR_CHARS = 200  # an auditor's error reason, kept to one line
-READ_CHUNK_BYTES = 16 * 1024  # replies are read in pieces so the size bound applies early
 
 
 async def pollinate(
@@ -69,20 +69,9 @@ async def _post(
         async with http.post(
             url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout_s)
         ) as resp:
-            return resp.status, await _read_bounded(resp, url)
+            return resp.status, await read_bounded(resp, MAX_POLLINATION_BYTES, url)
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise LogUnavailable(f"cannot reach {url}: {type(exc).__name__}: {exc}") from None
-
-
-async def _read_bounded(resp: aiohttp.ClientResponse, url: str) -> bytes:
-    chunks: list[bytes] = []
-    total = 0
-    while chunk := await resp.content.read(READ_CHUNK_BYTES):
-        total += len(chunk)
-        if total > MAX_POLLINATION_BYTES:
-            raise InputError(f"{url} sent more than {MAX_POLLINATION_BYTES} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _error_reason(body: bytes) -> str:

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 import aiohttp
 
-from ctlog.errors import InputError, LogUnavailable, UsageError
+from ctlog.client import read_bounded
+from ctlog.errors import LogUnavailable, UsageError
 from ctlog.note import Note
 from ctlog.witness.errors import (
     OldSizeConflict,
@@ -32,7 +33,6 @@ from ctlog.witness.request import (
 )
 
 DEFAULT_TIMEOUT_S = 10.0  # a witness verifies one signature and fsyncs once; 10 s is generous
-READ_CHUNK_BYTES = 16 * 1024  # read answers in pieces so the size bound applies early
 _REJECTIONS = {422: ProofRejected, 403: SignatureRejected, 404: UnknownLog}
 
 
@@ -56,7 +56,7 @@ async def request_cosignature(
     http = session if session is not None else aiohttp.ClientSession()
     try:
         async with http.post(url, data=body, timeout=timeout) as resp:
-            answer = await _read_bounded(resp, url)
+            answer = await read_bounded(resp, MAX_RESPONSE_BYTES, f"witness {url}")
             return _interpret(url, resp.status, resp.headers.get("Content-Type", ""), answer)
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise LogUnavailable(f"witness {url} unreachable: {type(exc).__name__} {exc}") from None
@@ -79,17 +79,6 @@ def _interpret(url: str, status: int, content_type: str, answer: bytes) -> bytes
     if status == 429 or status >= 500:
         raise LogUnavailable(f"witness {url} answered HTTP {status}: {reason}")
     raise WitnessRejected(f"witness {url} answered HTTP {status}: {reason}", http_status=status)
-
-
-async def _read_bounded(resp: aiohttp.ClientResponse, url: str) -> bytes:
-    chunks: list[bytes] = []
-    total = 0
-    while chunk := await resp.content.read(READ_CHUNK_BYTES):
-        total += len(chunk)
-        if total > MAX_RESPONSE_BYTES:
-            raise InputError(f"witness {url} sent more than {MAX_RESPONSE_BYTES} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def add_cosignatures(note_bytes: bytes, answer: bytes) -> bytes:
