@@ -41,6 +41,7 @@ from ctlog.log.storage import (
     LogState,
     decode_sth_record,
     encode_index,
+    encode_logged,
     encode_sth_record,
     entry_key,
     identity_key,
@@ -50,7 +51,6 @@ from ctlog.log.storage import (
 from ctlog.merkle import HASH_SIZE
 from ctlog.merkle.store import MerkleStore
 from ctlog.sth import SignedTreeHead
-from ctlog.tls import Reader, uint
 
 MAX_KNOWN_ISSUERS = 4096  # issuer fingerprints remembered in memory; the store has them all
 _SNAPSHOT = struct.Struct(">QQ")  # applied Raft index, tree size; then the 32-byte root
@@ -124,13 +124,7 @@ class LogStateMachine:
 
     def logged(self, identity: bytes) -> LoggedEntry | None:
         """The applied entry with this identity, if any (dedup before sequencing)."""
-        raw = self._store.get(identity_key(identity))
-        if raw is None:
-            return None
-        if len(raw) != 16:
-            raise CorruptLogState(f"identity record is {len(raw)} bytes, not 16")
-        reader = Reader(raw, "identity record")
-        return LoggedEntry(reader.u64(), reader.u64(), duplicate=True)
+        return self.reader.logged(identity)
 
     def apply(self, index: int, data: bytes) -> ApplyResult:
         """Apply the committed Raft entry at `index`; never raises on bad `data`."""
@@ -183,7 +177,7 @@ class LogStateMachine:
         tile_leaf = entry.tile_leaf(leaf_index, fingerprints)
         leaf_hash = MerkleTreeLeaf(tile_leaf.timestamped_entry).leaf_hash()
         batch.put(entry_key(leaf_index), tile_leaf.serialize())
-        batch.put(identity_key(identity), uint(leaf_index, 8) + uint(entry.timestamp, 8))
+        batch.put(identity_key(identity), encode_logged(leaf_index, entry.timestamp))
         batch.put(leaf_hash_key(leaf_hash), encode_index(leaf_index))
         for fingerprint, der in zip(tile_leaf.certificate_chain, entry.issuers, strict=True):
             if fingerprint not in new_issuers and not self._has_issuer(fingerprint):

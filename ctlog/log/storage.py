@@ -7,7 +7,8 @@ Key layout in the replica's log store (the Raft log lives in a separate store):
                             root_hash, DigitallySigned), see `encode_sth_record`
     ct/e/<u64 index>        the entry as a static-ct-api TileLeaf (its TimestampedEntry carries
                             the leaf_index extension); a data tile is these values concatenated
-    ct/id/<32 bytes>        entry identity (see `entry_identity`) -> u64 leaf index
+    ct/id/<32 bytes>        entry identity (see `entry_identity`) -> u64 leaf index || u64
+                            timestamp it was logged with (dedup answers from it)
     ct/lh/<32 bytes>        RFC 6962 §2.1 leaf hash -> u64 leaf index (get-proof-by-hash)
     ct/iss/<32 bytes>       SHA-256 fingerprint -> issuer certificate DER (static-ct issuers)
     merkle/...              the Merkle tree nodes (`ctlog.merkle.store.MerkleStore`)
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from common.store.api import Store
 from ctlog.errors import CtlogError, InputError
 from ctlog.leaf import LogEntryType, MerkleTreeLeaf, TileLeaf, encode_extra_data
+from ctlog.log.entry import LoggedEntry
 from ctlog.merkle import HASH_SIZE
 from ctlog.sth import SignedTreeHead, TreeHead
 from ctlog.tls import DigitallySigned, Reader, uint
@@ -39,6 +41,7 @@ ISSUER_PREFIX = b"ct/iss/"
 MERKLE_PREFIX = b"merkle/"
 _U64 = struct.Struct(">Q")
 _STATE = struct.Struct(">QQ")
+_LOGGED = struct.Struct(">QQ")  # an identity record: leaf index, timestamp
 
 
 class CorruptLogState(CtlogError):
@@ -80,6 +83,11 @@ def issuer_key(fingerprint: bytes) -> bytes:
 
 def encode_index(index: int) -> bytes:
     return _U64.pack(index)
+
+
+def encode_logged(leaf_index: int, timestamp: int) -> bytes:
+    """The identity record of an entry logged at `leaf_index` with `timestamp`."""
+    return _LOGGED.pack(leaf_index, timestamp)
 
 
 def decode_index(raw: bytes) -> int:
@@ -140,9 +148,15 @@ class LogReader:
         if expected != end:
             raise CorruptLogState(f"entries {expected}..{end - 1} are missing from the store")
 
-    def index_of_identity(self, identity: bytes) -> int | None:
+    def logged(self, identity: bytes) -> LoggedEntry | None:
+        """The entry logged with this identity, marked a duplicate (what dedup answers)."""
         raw = self._store.get(identity_key(identity))
-        return None if raw is None else decode_index(raw)
+        if raw is None:
+            return None
+        if len(raw) != _LOGGED.size:
+            raise CorruptLogState(f"identity record is {len(raw)} bytes, not {_LOGGED.size}")
+        leaf_index, timestamp = _LOGGED.unpack(raw)
+        return LoggedEntry(leaf_index, timestamp, duplicate=True)
 
     def index_of_leaf_hash(self, leaf_hash: bytes) -> int | None:
         raw = self._store.get(leaf_hash_key(leaf_hash))
@@ -175,6 +189,7 @@ __all__ = [
     "decode_index",
     "decode_sth_record",
     "encode_index",
+    "encode_logged",
     "encode_sth_record",
     "entry_key",
     "identity_key",
