@@ -176,18 +176,18 @@ class FakeLog:
                     continue
                 fault.times -= 1
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
-                return _error(fault.status, "injected fault", headers)
+                return error_response(fault.status, "injected fault", headers)
         try:
             return await handler(request)
         except InputError as exc:
-            return _error(exc.http_status, str(exc))
+            return error_response(exc.http_status, str(exc))
 
     async def _add_chain(self, request: web.Request) -> web.Response:
         try:
             body = json.loads(await request.read())
             chain = [base64.b64decode(item, validate=True) for item in body["chain"]]
         except (ValueError, KeyError, TypeError):
-            return _error(400, 'body must be {"chain": [base64 DER, ...]}')
+            return error_response(400, 'body must be {"chain": [base64 DER, ...]}')
         precert = request.path.endswith("add-pre-chain")
         return web.json_response(self.submit(chain, precert=precert).to_json())
 
@@ -195,43 +195,43 @@ class FakeLog:
         return web.json_response(self.sth.to_json())
 
     async def _get_consistency(self, request: web.Request) -> web.Response:
-        first, second = _ints(request, "first", "second")
+        first, second = query_ints(request, "first", "second")
         if not 0 < first <= second <= self.sth.tree_size:
-            return _error(400, f"need 0 < first <= second <= {self.sth.tree_size}")
+            return error_response(400, f"need 0 < first <= second <= {self.sth.tree_size}")
         proof = reference_consistency_proof(first, self.leaf_hashes[:second])
-        return web.json_response({"consistency": _b64s(proof)})
+        return web.json_response({"consistency": b64_list(proof)})
 
     async def _get_proof_by_hash(self, request: web.Request) -> web.Response:
-        (tree_size,) = _ints(request, "tree_size")
+        (tree_size,) = query_ints(request, "tree_size")
         try:
             leaf_hash = base64.b64decode(request.query.get("hash", ""), validate=True)
         except ValueError:
-            return _error(400, "hash is not base64")
+            return error_response(400, "hash is not base64")
         hashes = self.leaf_hashes[: min(tree_size, self.sth.tree_size)]
         if leaf_hash not in hashes or not 0 < tree_size <= self.sth.tree_size:
-            return _error(404, "leaf hash not found in that tree")
+            return error_response(404, "leaf hash not found in that tree")
         index = hashes.index(leaf_hash)
         proof = reference_inclusion_proof(index, hashes)
-        return web.json_response({"leaf_index": index, "audit_path": _b64s(proof)})
+        return web.json_response({"leaf_index": index, "audit_path": b64_list(proof)})
 
     async def _get_entries(self, request: web.Request) -> web.Response:
-        start, end = _ints(request, "start", "end")
+        start, end = query_ints(request, "start", "end")
         if not 0 <= start <= end or start >= self.sth.tree_size:
-            return _error(400, f"need 0 <= start <= end and start < {self.sth.tree_size}")
+            return error_response(400, f"need 0 <= start <= end and start < {self.sth.tree_size}")
         end = min(end, self.sth.tree_size - 1, start + self.max_get_entries - 1)
         items = [_entry_json(entry) for entry in self.entries[start : end + 1]]
         self.served_entries += len(items)
         return web.json_response({"entries": items})
 
     async def _get_roots(self, request: web.Request) -> web.Response:
-        return web.json_response({"certificates": _b64s([self.pki.root_der])})
+        return web.json_response({"certificates": b64_list([self.pki.root_der])})
 
     async def _get_entry_and_proof(self, request: web.Request) -> web.Response:
-        index, tree_size = _ints(request, "leaf_index", "tree_size")
+        index, tree_size = query_ints(request, "leaf_index", "tree_size")
         if not 0 <= index < tree_size <= self.sth.tree_size:
-            return _error(400, "need 0 <= leaf_index < tree_size <= the current tree size")
+            return error_response(400, "need 0 <= leaf_index < tree_size <= the current tree size")
         proof = reference_inclusion_proof(index, self.leaf_hashes[:tree_size])
-        body = {**_entry_json(self.entries[index]), "audit_path": _b64s(proof)}
+        body = {**_entry_json(self.entries[index]), "audit_path": b64_list(proof)}
         return web.json_response(body)
 
     async def _get_checkpoint(self, request: web.Request) -> web.Response:
@@ -243,7 +243,7 @@ class FakeLog:
         span = 1 << (TILE_HEIGHT * (ref.level or 0))  # leaves under one hash of this tile
         first = ref.index * TILE_WIDTH
         if (first + ref.width) * span > len(self.entries):
-            return _error(404, "no such tile")
+            return error_response(404, "no such tile")
         if ref.level is None:
             leaves = self.entries[first : first + ref.width]
             body = b"".join(entry.tile_leaf.serialize() for entry in leaves)
@@ -259,18 +259,20 @@ class FakeLog:
         try:
             der = self.issuers[bytes.fromhex(request.match_info["fingerprint"])]
         except (ValueError, KeyError):
-            return _error(404, "unknown issuer")
+            return error_response(404, "unknown issuer")
         return web.Response(body=der, content_type="application/pkix-cert")
 
 
-def _ints(request: web.Request, *names: str) -> list[int]:
+def query_ints(request: web.Request, *names: str) -> list[int]:
+    """The named decimal query parameters; `InputError` if one is missing or not a number."""
     try:
         return [int(request.query[name]) for name in names]
     except (KeyError, ValueError):
         raise InputError(f"{', '.join(names)} must be decimal integers") from None
 
 
-def _b64s(items: Sequence[bytes]) -> list[str]:
+def b64_list(items: Sequence[bytes]) -> list[str]:
+    """Byte strings as the base64 strings of an RFC 6962 JSON list."""
     return [base64.b64encode(item).decode() for item in items]
 
 
@@ -281,7 +283,10 @@ def _entry_json(entry: LoggedEntry) -> dict[str, str]:
     }
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    """A CT log's JSON error answer (the form Trillian-based logs send)."""
     body = {"success": False, "error_message": message}
     return web.json_response(body, status=status, headers=headers)
 
@@ -325,4 +330,15 @@ def serving_in_thread(log: FakeLog) -> Iterator[str]:
         loop.close()
 
 
-__all__ = ["PKI_NOW", "FakeLog", "Fault", "LoggedEntry", "dev_pki", "serving", "serving_in_thread"]
+__all__ = [
+    "PKI_NOW",
+    "FakeLog",
+    "Fault",
+    "LoggedEntry",
+    "b64_list",
+    "dev_pki",
+    "error_response",
+    "query_ints",
+    "serving",
+    "serving_in_thread",
+]

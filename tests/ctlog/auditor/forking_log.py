@@ -28,6 +28,7 @@ from ctlog.merkle.reference import (
     reference_root,
 )
 from ctlog.sth import SignedTreeHead, TreeHead
+from tests.ctlog.fakelog import b64_list, error_response, query_ints
 
 KEY_SEED_OFFSET = 1_000_003  # keeps derived private scalars away from tiny values
 
@@ -131,44 +132,29 @@ class ForkingLog:
         async def get_consistency(request: web.Request) -> web.Response:
             self.requests += 1
             try:
-                first, second = _ints(request, "first", "second")
+                first, second = query_ints(request, "first", "second")
                 proof = self.consistency(view, first, second)
             except InputError as exc:
-                return _error(exc.http_status, str(exc))
-            return web.json_response({"consistency": _b64s(proof)})
+                return error_response(exc.http_status, str(exc))
+            return web.json_response({"consistency": b64_list(proof)})
 
         async def get_proof_by_hash(request: web.Request) -> web.Response:
             self.requests += 1
             try:
                 leaf_hash = base64.b64decode(request.query.get("hash", ""), validate=True)
-                (tree_size,) = _ints(request, "tree_size")
+                (tree_size,) = query_ints(request, "tree_size")
                 index, path = self.proof_by_hash(view, leaf_hash, tree_size)
             except ValueError:
-                return _error(400, "hash must be base64")
+                return error_response(400, "hash must be base64")
             except InputError as exc:
-                return _error(exc.http_status, str(exc))
-            return web.json_response({"leaf_index": index, "audit_path": _b64s(path)})
+                return error_response(exc.http_status, str(exc))
+            return web.json_response({"leaf_index": index, "audit_path": b64_list(path)})
 
         app = web.Application()
         app.router.add_get("/ct/v1/get-sth", get_sth)
         app.router.add_get("/ct/v1/get-sth-consistency", get_consistency)
         app.router.add_get("/ct/v1/get-proof-by-hash", get_proof_by_hash)
         return app
-
-
-def _ints(request: web.Request, *names: str) -> list[int]:
-    try:
-        return [int(request.query[name]) for name in names]
-    except (KeyError, ValueError):
-        raise InputError(f"{', '.join(names)} must be decimal integers") from None
-
-
-def _b64s(items: list[bytes]) -> list[str]:
-    return [base64.b64encode(item).decode() for item in items]
-
-
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error_message": message, "success": False}, status=status)
 
 
 __all__ = ["ForkingLog", "signing_key_from_seed"]
