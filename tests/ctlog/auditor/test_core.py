@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ctlog.auditor import (
+    AuditorCore,
     AuditorParams,
     EvidenceKind,
     Verdict,
@@ -15,6 +16,7 @@ from ctlog.errors import InputError
 from ctlog.keys import LogSigningKey
 from ctlog.sth import SignedTreeHead, TreeHead
 from tests.ctlog.auditor._helpers import NOW_MS, answer_all, forking_log, give, make_core
+from tests.ctlog.auditor.forking_log import ForkingLog
 
 
 def test_one_proof_per_new_head_against_its_chain_neighbour() -> None:
@@ -94,11 +96,17 @@ def test_a_smaller_head_of_another_view_is_proven_with_the_logs_proof() -> None:
     assert verify_evidence_bytes(alarm.bundle.to_bytes()).verdict is Verdict.SPLIT_VIEW
 
 
-def test_a_log_that_keeps_refusing_a_proof_is_reported_unproven() -> None:
+def asking_for_a_proof(limits: ChainLimits) -> tuple[ForkingLog, AuditorCore]:
+    """A core holding heads 5 and 10 of an honest log, so it asks for PROOF(5, 10)."""
     log = forking_log(shared=0, forking=False)
     log.grow(0, 10)
-    core = make_core(log, params=AuditorParams(chain=ChainLimits(max_refusals=3, retry_ms=100)))
+    core = make_core(log, params=AuditorParams(chain=limits))
     give(core, log, log.head_at(0, 5), log.head_at(0, 10))
+    return log, core
+
+
+def test_a_log_that_keeps_refusing_a_proof_is_reported_unproven() -> None:
+    _, core = asking_for_a_proof(ChainLimits(max_refusals=3, retry_ms=100))
     now = NOW_MS
     for attempt in range(3):
         (fetch,) = core.ready().fetch_proofs
@@ -115,10 +123,7 @@ def test_a_log_that_keeps_refusing_a_proof_is_reported_unproven() -> None:
 
 
 def test_an_unreachable_log_is_retried_and_never_alarms() -> None:
-    log = forking_log(shared=0, forking=False)
-    log.grow(0, 10)
-    core = make_core(log, params=AuditorParams(chain=ChainLimits(retry_ms=10, retry_max_ms=40)))
-    give(core, log, log.head_at(0, 5), log.head_at(0, 10))
+    log, core = asking_for_a_proof(ChainLimits(retry_ms=10, retry_max_ms=40))
     now = NOW_MS
     for _ in range(20):
         (fetch,) = core.ready().fetch_proofs
