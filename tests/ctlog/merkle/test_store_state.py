@@ -22,30 +22,27 @@ MANY = 40_000  # leaves in about 157 level-0 tiles: more than MAX_PENDING_TILES
 OTHER = leaf_hashes(2000, salt=b"other")
 
 
+def answers(tree: MerkleStore) -> tuple[object, ...]:
+    """What the first 1500 leaves' tree answers: size, roots, proofs and hash tiles."""
+    return (
+        tree.size,
+        [tree.root(s) for s in range(0, 1501, 50)],
+        tree.inclusion_proof(700, 1400),
+        tree.consistency_proof(300, 1500),
+        tree.hash_tile(0, 4, 256),
+        tree.hash_tile(0, 5, 220),
+        tree.hash_tile(1, 0, 5),
+    )
+
+
 def test_reopening_from_leveldb_gives_the_same_tree(tmp_path: Path) -> None:
     with LevelStore(tmp_path / "db") as store:
         tree = MerkleStore(store)
         append_in_batches(tree, store, LEAVES[:1500], random.Random(1), 400)
-        before = (
-            tree.size,
-            [tree.root(s) for s in range(0, 1501, 50)],
-            tree.inclusion_proof(700, 1400),
-            tree.consistency_proof(300, 1500),
-            tree.hash_tile(0, 4, 256),
-            tree.hash_tile(0, 5, 220),
-            tree.hash_tile(1, 0, 5),
-        )
+        before = answers(tree)
     with LevelStore(tmp_path / "db", create=False) as store:
         tree = MerkleStore(store)
-        after = (
-            tree.size,
-            [tree.root(s) for s in range(0, 1501, 50)],
-            tree.inclusion_proof(700, 1400),
-            tree.consistency_proof(300, 1500),
-            tree.hash_tile(0, 4, 256),
-            tree.hash_tile(0, 5, 220),
-            tree.hash_tile(1, 0, 5),
-        )
+        after = answers(tree)
         assert after == before
         # Appending after a reopen continues the same tree (the edge tiles were reloaded).
         append_in_batches(tree, store, LEAVES[1500:], random.Random(2), 300)
