@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -45,27 +47,25 @@ class StandInNode:
         return self.machine.apply(self._index, data)
 
 
-async def run_with(node: StandInNode, max_batch: int = 4) -> Sequencer:
+@contextlib.asynccontextmanager
+async def running(node: StandInNode, max_batch: int = 4) -> AsyncIterator[Sequencer]:
+    """A sequencer over `node` with its loop running; stopped on exit."""
     sequencer = Sequencer(node, LIMITS, max_batch=max_batch, interval_ms=1000, now_ms=lambda: NOW)  # type: ignore[arg-type]
-    sequencer.task = asyncio.create_task(sequencer.run())  # type: ignore[attr-defined]
-    return sequencer
-
-
-async def stop(sequencer: Sequencer) -> None:
-    sequencer.task.cancel()  # type: ignore[attr-defined]
-    await sequencer.stop()
+    task = asyncio.create_task(sequencer.run())
+    try:
+        yield sequencer
+    finally:
+        task.cancel()
+        await sequencer.stop()
 
 
 async def test_batches_are_bounded_and_grow_while_one_is_in_flight() -> None:
     node = StandInNode()
-    sequencer = await run_with(node)
-    try:
+    async with running(node) as sequencer:
         first = asyncio.ensure_future(sequencer.submit(x509_entry(0, NOW), 5.0))
         await asyncio.sleep(0.001)  # the idle log sends the first entry out alone
         rest = [sequencer.submit(x509_entry(n, NOW), 5.0) for n in range(1, 10)]
         results = [await first, *await asyncio.gather(*rest)]
-    finally:
-        await stop(sequencer)
     assert [r.leaf_index for r in results] == list(range(10))
     assert node.batch_sizes[0] == 1
     assert sum(node.batch_sizes) == 10 and max(node.batch_sizes) == 4
@@ -75,32 +75,25 @@ async def test_batches_are_bounded_and_grow_while_one_is_in_flight() -> None:
 async def test_a_dropped_batch_tells_its_waiters_to_retry() -> None:
     node = StandInNode()
     node.fail_next = True
-    sequencer = await run_with(node)
-    try:
+    async with running(node) as sequencer:
         with pytest.raises(RetryElsewhere, match="not committed: leadership changed"):
             await sequencer.submit(x509_entry(1, NOW), 5.0)
         assert await sequencer.submit(x509_entry(1, NOW), 5.0) == LoggedEntry(0, NOW)
-    finally:
-        await stop(sequencer)
     assert sequencer.stats["failed_batches"] == 1
 
 
 async def test_only_a_leader_sequences() -> None:
     node = StandInNode()
     node.is_leader = False
-    sequencer = await run_with(node)
-    try:
+    async with running(node) as sequencer:
         with pytest.raises(RetryElsewhere, match="n1 is not the leader"):
             await sequencer.submit(x509_entry(1, NOW), 5.0)
-    finally:
-        await stop(sequencer)
     assert node.batch_sizes == []
 
 
 async def test_entries_pooled_before_leadership_is_lost_are_failed() -> None:
     node = StandInNode(delay_s=0.05)
-    sequencer = await run_with(node, max_batch=1)
-    try:
+    async with running(node, max_batch=1) as sequencer:
         first = asyncio.ensure_future(sequencer.submit(x509_entry(1, NOW), 5.0))
         await asyncio.sleep(0.01)  # the first batch is in flight, the next ones wait
         waiting = [
@@ -110,6 +103,4 @@ async def test_entries_pooled_before_leadership_is_lost_are_failed() -> None:
         node.is_leader = False
         assert await first == LoggedEntry(0, NOW)
         outcomes = await asyncio.gather(*waiting, return_exceptions=True)
-    finally:
-        await stop(sequencer)
     assert any(isinstance(o, RetryElsewhere) for o in outcomes), outcomes
