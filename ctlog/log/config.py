@@ -150,14 +150,7 @@ class LogConfig:
             raise ConfigError(f"{path}: {exc}") from exc
 
     def read_roots(self) -> RootSet:
-        path = self.path(self.log.roots_file)
-        try:
-            roots = load_roots(path)
-        except CtlogError as exc:
-            raise ConfigError(f"cannot load the accepted roots: {exc}") from exc
-        if not roots.ders():
-            raise ConfigError(f"{path} holds no certificates; a log needs at least one root")
-        return roots
+        return load_accepted_roots(self.path(self.log.roots_file))
 
 
 def load_log_config(path: str | Path) -> LogConfig:
@@ -174,6 +167,17 @@ def load_log_config(path: str | Path) -> LogConfig:
         )
     config.raft.params()
     return config
+
+
+def load_accepted_roots(path: Path) -> RootSet:
+    """The roots a log accepts, from a PEM bundle; `ConfigError` if unreadable or empty."""
+    try:
+        roots = load_roots(path)
+    except CtlogError as exc:
+        raise ConfigError(f"cannot load the accepted roots: {exc}") from exc
+    if not roots.ders():
+        raise ConfigError(f"{path} holds no certificates; a log needs at least one root")
+    return roots
 
 
 def _check_range(name: str, value: int, low: int, high: int) -> None:
@@ -200,5 +204,6 @@ __all__ = [
     "LogConfig",
     "LogSection",
     "ReplicaConfig",
+    "load_accepted_roots",
     "load_log_config",
 ]

@@ -21,10 +21,9 @@ from pathlib import Path
 
 from common.errors import ConfigError
 from ctlog.devcerts import DevPki
-from ctlog.errors import CtlogError
 from ctlog.keys import LogSigningKey
-from ctlog.log.config import LogSection
-from ctlog.x509.pemfile import load_roots, write_pem_chain
+from ctlog.log.config import LogSection, load_accepted_roots
+from ctlog.x509.pemfile import write_pem_chain
 
 CONFIG_NAME = "log.toml"
 # Settings written out with their defaults, so an operator sees what to tune.
@@ -112,11 +111,9 @@ def _write_roots(out_dir: Path, roots_pem: Path | None, now: datetime) -> None:
     target = out_dir / "roots.pem"
     if roots_pem is not None:
         try:
-            roots = load_roots(roots_pem)
-        except CtlogError as exc:
+            roots = load_accepted_roots(roots_pem)
+        except ConfigError as exc:
             raise ConfigError(f"--roots: {exc}") from exc
-        if not roots.ders():
-            raise ConfigError(f"--roots: {roots_pem} holds no certificates")
         write_pem_chain(target, roots.ders())
         return
     pki = DevPki.create(now)
