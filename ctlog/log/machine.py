@@ -122,6 +122,11 @@ class LogStateMachine:
         """The published tree head every read is bounded by; None before the first."""
         return self._sth
 
+    @property
+    def published_size(self) -> int:
+        """The size of the published tree head (0 before the first): what reads may see."""
+        return 0 if self._sth is None else self._sth.tree_size
+
     def logged(self, identity: bytes) -> LoggedEntry | None:
         """The applied entry with this identity, if any (dedup before sequencing)."""
         return self.reader.logged(identity)

@@ -93,16 +93,12 @@ class Rfc6962Api:
             raise LogUnavailable("the log has not published a tree head yet")
         return sth
 
-    def published_size(self) -> int:
-        sth = self.log.latest_sth
-        return 0 if sth is None else sth.tree_size
-
     async def get_sth(self, request: web.Request) -> web.Response:
         return web.json_response(self.published().to_json())
 
     async def get_sth_consistency(self, request: web.Request) -> web.Response:
         first, second = query_uint(request.query, "first"), query_uint(request.query, "second")
-        check_tree_size("second", second, self.published_size())
+        check_tree_size("second", second, self.log.published_size)
         check_tree_size("first", first, second, limit_name="second")  # RFC 6962 §2.1.2
         proof = self.log.merkle.consistency_proof(first, second)
         return web.json_response({"consistency": [b64(node) for node in proof]})
@@ -110,7 +106,7 @@ class Rfc6962Api:
     async def get_proof_by_hash(self, request: web.Request) -> web.Response:
         leaf_hash = query_hash(request.query, "hash")
         tree_size = query_uint(request.query, "tree_size")
-        check_tree_size("tree_size", tree_size, self.published_size())
+        check_tree_size("tree_size", tree_size, self.log.published_size)
         index = self.log.reader.index_of_leaf_hash(leaf_hash)
         if index is None or index >= tree_size:
             raise InputError(
@@ -122,7 +118,7 @@ class Rfc6962Api:
     async def get_entries(self, request: web.Request) -> web.Response:
         start, end = query_uint(request.query, "start"), query_uint(request.query, "end")
         limit = self.replica.config.log.max_get_entries
-        span = entry_range(start, end, tree_size=self.published_size(), max_entries=limit)
+        span = entry_range(start, end, tree_size=self.log.published_size, max_entries=limit)
         entries = []
         for raw in self.log.reader.tile_leaves_bytes(span.start, span.end + 1):
             tile_leaf = self.log.reader.parse_tile_leaf(raw)
@@ -136,7 +132,7 @@ class Rfc6962Api:
     async def get_entry_and_proof(self, request: web.Request) -> web.Response:
         index = query_uint(request.query, "leaf_index")
         tree_size = query_uint(request.query, "tree_size")
-        check_tree_size("tree_size", tree_size, self.published_size())
+        check_tree_size("tree_size", tree_size, self.log.published_size)
         if index >= tree_size:
             raise InputError(f"leaf_index {index} is not below tree_size {tree_size}")
         leaf_input, extra_data = self.log.reader.leaf_input_and_extra_data(

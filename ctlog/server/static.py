@@ -39,10 +39,6 @@ class StaticApi:
         app.router.add_get("/tile/{path:.+}", self.tile)
         app.router.add_get("/issuer/{fingerprint}", self.issuer)
 
-    def _published_size(self) -> int:
-        sth = self.log.latest_sth
-        return 0 if sth is None else sth.tree_size
-
     async def checkpoint(self, request: web.Request) -> web.Response:
         sth = self.log.latest_sth
         if sth is None:
@@ -59,12 +55,8 @@ class StaticApi:
 
     async def tile(self, request: web.Request) -> web.Response:
         ref = parse_tile_path("tile/" + request.match_info["path"])
-        size = self._published_size()
-        if ref.level is None:
-            available = tile_width(0, ref.index, size)
-        else:
-            available = tile_width(ref.level, ref.index, size)
-        if ref.width > available:
+        size = self.log.published_size
+        if ref.width > tile_width(ref.level or 0, ref.index, size):  # data tiles are level 0's
             raise InputError(
                 f"{ref.path()} is beyond the published tree size {size}", http_status=404
             )
