@@ -158,8 +158,6 @@ def handle_heartbeat_response(node: NodeState, m: Message) -> None:
     pr.recent_active = True
     if m.context:
         handle_read_ack(node, m.src, m.context)
-        if node.progress.get(m.src) is not pr:
-            return
     if pr.state is ProgressState.SNAPSHOT:
         resend_stalled_chunk(node, m.src, pr)
         return
