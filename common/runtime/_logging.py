@@ -34,7 +34,6 @@ LEVELS = {
     "critical": logging.CRITICAL,
 }
 EVENT_FIELDS = "event_fields"  # the LogRecord attribute that carries `log_event` fields
-BASE_KEYS = ("ts", "level", "logger", "msg")
 _OURS = "_opentrust_handler"  # marks the handler setup_logging installed, to replace it later
 _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message",
