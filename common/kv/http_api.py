@@ -194,11 +194,7 @@ class ClientApi:
     def _local_get(self, key: str) -> web.Response:
         value = self.sm.get(key)
         status = KvStatus.OK if value is not None else KvStatus.NOT_FOUND
-        body = {
-            "status": status.name.lower(),
-            "index": self.sm.applied_index,
-            **value_fields("value", value),
-        }
+        body = result_json(KvResult(status, value, self.sm.applied_index))
         return web.json_response(body, status=200 if value is not None else 404)
 
     async def get(self, request: web.Request) -> web.Response:
