@@ -83,19 +83,21 @@ def init(
 @click.option("--log-level", default="info", show_default=True)
 def serve(config_path: str, node_id: str, log_json: bool, log_level: str) -> None:
     """Run one replica of a log until SIGTERM or Ctrl-C."""
-    from ctlog.log.process import open_data_dir
+    from ctlog.log.process import ReplicaFiles, open_data_dir
     from ctlog.log.process import serve as serve_replica
 
     try:
         config = load_log_config(config_path)
         setup_logging(log_level, json_lines=True if log_json else None)
         config.replica(node_id)
-        config.read_key(), config.read_roots(), config.read_secret()
+        files = ReplicaFiles.read(config)
         data_dir = open_data_dir(config, node_id)
     except (CommonError, CtlogError) as exc:
         fail(str(exc), code=EXIT_USAGE, json_mode=False)
     with data_dir:
-        code = run_until_signalled(lambda stop: serve_replica(config, node_id, data_dir, stop))
+        code = run_until_signalled(
+            lambda stop: serve_replica(config, node_id, files, data_dir, stop)
+        )
     sys.exit(code)
 
 

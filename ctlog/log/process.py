@@ -13,6 +13,7 @@ import asyncio
 import logging
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
@@ -21,9 +22,11 @@ from common.devnet import spawn_logged
 from common.net import AiohttpTransport, ClusterAuth, PeerAddress
 from common.runtime import DataDir, log_event, open_node_data_dir
 from common.store import LevelStore
+from ctlog.keys import LogSigningKey
 from ctlog.log.config import LogConfig
 from ctlog.log.replica import LogReplica
 from ctlog.server.app import make_log_app
+from ctlog.x509 import RootSet
 
 log = logging.getLogger("opentrust.ctlog")
 
@@ -42,23 +45,38 @@ def build_transport(config: LogConfig, node_id: str, secret: bytes) -> AiohttpTr
     return AiohttpTransport(node_id, listen, peers, ClusterAuth(secret))
 
 
-async def serve(config: LogConfig, node_id: str, data_dir: DataDir, stop: asyncio.Event) -> None:
+@dataclass(frozen=True, slots=True)
+class ReplicaFiles:
+    """The log key, accepted roots and cluster secret a replica runs with, read once before
+    it starts (so a bad file is a one-line error, not a failure inside the event loop)."""
+
+    key: LogSigningKey
+    roots: RootSet
+    secret: bytes
+
+    @classmethod
+    def read(cls, config: LogConfig) -> ReplicaFiles:
+        return cls(config.read_key(), config.read_roots(), config.read_secret())
+
+
+async def serve(
+    config: LogConfig, node_id: str, files: ReplicaFiles, data_dir: DataDir, stop: asyncio.Event
+) -> None:
     """Run one replica until `stop` is set, then shut down in order."""
-    key, roots, secret = config.read_key(), config.read_roots(), config.read_secret()
     with LevelStore(data_dir.sub("raft")) as raft_store, LevelStore(data_dir.sub("log")) as store:
         replica = LogReplica(
             config,
             node_id,
             raft_store=raft_store,
             log_store=store,
-            transport=build_transport(config, node_id, secret),
-            key=key,
-            roots=roots,
-            secret=secret,
+            transport=build_transport(config, node_id, files.secret),
+            key=files.key,
+            roots=files.roots,
+            secret=files.secret,
         )
         await replica.start()
         me = config.replica(node_id)
-        runner = web.AppRunner(make_log_app(replica, secret), access_log=None)
+        runner = web.AppRunner(make_log_app(replica, files.secret), access_log=None)
         await runner.setup()
         try:
             await web.TCPSite(runner, me.host, me.http_port).start()
@@ -78,4 +96,4 @@ def spawn_log_replica(
     return spawn_logged([*cmd, "--config", str(config_path), "--log-json", *extra_args], log_path)
 
 
-__all__ = ["build_transport", "open_data_dir", "serve", "spawn_log_replica"]
+__all__ = ["ReplicaFiles", "build_transport", "open_data_dir", "serve", "spawn_log_replica"]
