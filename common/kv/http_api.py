@@ -42,7 +42,7 @@ from common.kv import (
     encode_command,
 )
 from common.kv.config import ClusterConfig
-from common.kv.json_values import read_value, value_fields
+from common.kv.json_values import read_value, utf8_bytes, value_fields
 from common.raft import ConfChange, ConfChangeType, NotLeader, ProposalDropped, RaftError
 from common.runtime import add_health_routes
 
@@ -80,10 +80,11 @@ def parse_command(body: object) -> KvCommand:
     if op is None:
         raise PeerError(f"op must be one of {sorted(_OPS)}, got {body.get('op')!r}")
     key, client_id, seq = body.get("key"), body.get("client_id", ""), body.get("seq", 0)
-    if not isinstance(key, str) or not key or len(key.encode()) > MAX_KEY_BYTES:
+    if not isinstance(key, str) or not key or len(utf8_bytes(key, "key")) > MAX_KEY_BYTES:
         raise PeerError(f"key must be a non-empty string of at most {MAX_KEY_BYTES} bytes")
     if not isinstance(client_id, str) or type(seq) is not int or seq < 0:
         raise PeerError("client_id must be a string and seq a non-negative integer")
+    utf8_bytes(client_id, "client_id")
     value = read_value(body, "value") or b""
     expected = read_value(body, "expected")
     try:
@@ -199,7 +200,7 @@ class ClientApi:
 
     async def get(self, request: web.Request) -> web.Response:
         key = request.match_info["key"]
-        if len(key.encode()) > MAX_KEY_BYTES:
+        if len(utf8_bytes(key, "key")) > MAX_KEY_BYTES:
             raise PeerError(f"key longer than {MAX_KEY_BYTES} bytes")
         consistency = request.query.get("consistency", "linearizable")
         if consistency == "serializable":

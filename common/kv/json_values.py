@@ -14,6 +14,15 @@ from typing import Any
 from common.errors import PeerError
 
 
+def utf8_bytes(text: str, what: str) -> bytes:
+    """`text` as UTF-8. JSON can spell lone surrogates (`"\\ud800"`), which have no UTF-8
+    form: that is bad input (PeerError, a 400), not a server error."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        raise PeerError(f"{what} is not encodable as UTF-8 (a lone surrogate)") from None
+
+
 def value_fields(name: str, value: bytes | None) -> dict[str, str | None]:
     """The JSON fields that carry `value` under `name`."""
     if value is None:
@@ -39,7 +48,7 @@ def read_value(body: Mapping[str, Any], name: str) -> bytes | None:
         return None
     if not isinstance(raw, str):
         raise PeerError(f"{name} must be a string (or use {name}_b64 for bytes)")
-    return raw.encode()
+    return utf8_bytes(raw, name)
 
 
-__all__ = ["read_value", "value_fields"]
+__all__ = ["read_value", "utf8_bytes", "value_fields"]

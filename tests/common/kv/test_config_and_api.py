@@ -90,6 +90,10 @@ def test_parse_command_accepts_text_and_base64() -> None:
         ({"op": "put", "key": "k", "seq": True}, "seq a non-negative integer"),
         ({"op": "put", "key": "k", "value": 5}, "value must be a string"),
         ({"op": "put", "key": "k", "value_b64": "!!"}, "not valid base64"),
+        ({"op": "put", "key": "\ud800"}, "key is not encodable as UTF-8"),
+        ({"op": "put", "key": "k", "value": "\udfff"}, "value is not encodable as UTF-8"),
+        ({"op": "cas", "key": "k", "expected": "\ud800"}, "expected is not encodable"),
+        ({"op": "put", "key": "k", "client_id": "\ud800"}, "client_id is not encodable"),
     ],
 )
 def test_parse_command_rejects_bad_bodies(body: object, message: str) -> None:
