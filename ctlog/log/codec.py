@@ -29,7 +29,7 @@ from ctlog.leaf import LogEntryType, PreCert
 from ctlog.log.entry import MAX_CERT_BYTES, MAX_CHAIN_ISSUERS, PreparedEntry
 from ctlog.merkle import HASH_SIZE
 from ctlog.sth import SignedTreeHead, TreeHead
-from ctlog.tls import DigitallySigned
+from ctlog.tls import MAX_UINT64, DigitallySigned
 
 TAG_BATCH = 1
 TAG_STH = 2
@@ -38,7 +38,7 @@ MAX_COMMAND_BYTES = 1 << 20  # one command fits one Raft APPEND (RaftParams.max_
 MAX_BATCH_ISSUERS = MAX_BATCH_ENTRIES * MAX_CHAIN_ISSUERS  # every entry's issuers distinct
 _ENTRY_FIELDS = 6  # timestamp, entry_type, body, issuer_key_hash, pre_certificate, refs
 _STH_FIELDS = 5  # tag, tree_size, timestamp, root_hash, signature
-_MAX_UINT64 = (1 << 64) - 1
+_ENTRY_TYPES = frozenset(LogEntryType)  # RFC 6962 §3.1 LogEntryType values
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +134,9 @@ def _decode_entry(row: Any, issuers: list[bytes]) -> PreparedEntry:
     if type(row) is not list or len(row) != _ENTRY_FIELDS:
         raise InputError(f"a batch entry is an array of {_ENTRY_FIELDS} fields")
     timestamp, entry_type, body, key_hash, pre_certificate, refs = row
-    if type(timestamp) is not int or not 0 <= timestamp <= _MAX_UINT64:
+    if type(timestamp) is not int or not 0 <= timestamp <= MAX_UINT64:
         raise InputError("entry timestamp must be a uint64")
-    if type(entry_type) is not int or entry_type not in tuple(LogEntryType):
+    if type(entry_type) is not int or entry_type not in _ENTRY_TYPES:
         raise InputError(f"unknown entry type {entry_type!r}")
     if type(body) is not bytes or type(key_hash) is not bytes or type(pre_certificate) is not bytes:
         raise InputError("entry body, issuer_key_hash and pre_certificate must be bytes")
