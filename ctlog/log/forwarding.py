@@ -21,7 +21,8 @@ from typing import Any
 
 import aiohttp
 
-from ctlog.errors import LogUnavailable
+from ctlog.client import read_bounded
+from ctlog.errors import InputError, LogUnavailable
 from ctlog.log.codec import encode_batch
 from ctlog.log.entry import LoggedEntry, PreparedEntry
 
@@ -81,19 +82,18 @@ class Forwarder:
                 headers=headers,
                 timeout=aiohttp.ClientTimeout(total=timeout),
             ) as response:
-                answer = await _read_answer(response)
+                answer = await _read_answer(response, leader_url)
                 status = response.status
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise RetryElsewhere(f"leader {leader_url} unreachable: {exc or 'timeout'}") from None
         return _logged_from(status, answer, leader_url)
 
 
-async def _read_answer(response: aiohttp.ClientResponse) -> dict[str, Any]:
-    raw = b""
-    async for chunk in response.content.iter_chunked(MAX_ANSWER_BYTES):
-        raw += chunk
-        if len(raw) > MAX_ANSWER_BYTES:
-            return {"message": f"an answer longer than {MAX_ANSWER_BYTES} bytes"}
+async def _read_answer(response: aiohttp.ClientResponse, leader_url: str) -> dict[str, Any]:
+    try:
+        raw = await read_bounded(response, MAX_ANSWER_BYTES, leader_url)
+    except InputError as exc:
+        return {"message": str(exc)}
     try:
         answer = json.loads(raw)
     except ValueError:
