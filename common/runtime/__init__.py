@@ -11,7 +11,7 @@
 """
 
 from common.runtime._config import ConfigFieldError, load_toml_config, parse_config
-from common.runtime._datadir import DataDir, DataDirError, DataDirLockedError
+from common.runtime._datadir import DataDir, DataDirError, DataDirLockedError, write_file_atomic
 from common.runtime._health import add_health_routes
 from common.runtime._identity import IDENTITY_FILE, check_identity, open_node_data_dir
 from common.runtime._logging import JsonLineFormatter, log_event, setup_logging
@@ -45,4 +45,5 @@ __all__ = [
     "progress",
     "run_until_signalled",
     "setup_logging",
+    "write_file_atomic",
 ]

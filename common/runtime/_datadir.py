@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from common.closing import CloseOnExit
 from common.errors import CommonError, ConfigError, UsageError
 
-__all__ = ["DataDir", "DataDirError", "DataDirLockedError"]
+__all__ = ["DataDir", "DataDirError", "DataDirLockedError", "write_file_atomic"]
 
 LOCK_FILE = "LOCK"
 DIR_MODE = 0o700  # data directories hold keys and secrets: owner only
@@ -79,17 +79,7 @@ class DataDir(CloseOnExit):
     def write_atomic(self, name: str, data: bytes) -> None:
         """Replace the file `name` with `data`, durably: temp file, fsync, rename, fsync dir."""
         self._check_open()
-        target = self._root / _file_name(name)
-        if not isinstance(data, bytes):
-            raise UsageError(f"data must be bytes, found {type(data).__name__}")
-        temp = self._root / f".{target.name}.tmp"
-        try:
-            _write_synced(temp, data)
-            os.replace(temp, target)
-            _fsync_dir(self._root)
-        except OSError as exc:
-            temp.unlink(missing_ok=True)
-            raise DataDirError(f"cannot write {target}: {exc.strerror}", path=target) from exc
+        write_file_atomic(self._root / _file_name(name), data)
 
     def read(self, name: str) -> bytes | None:
         """The contents of the file `name`, or None if it does not exist."""
@@ -143,6 +133,21 @@ def _read_pid(fd: int) -> int | None:
     """The PID in a LOCK file, or None if it is empty or garbled (a holder mid-write)."""
     text = os.pread(fd, MAX_PID_BYTES, 0).decode("ascii", errors="replace").strip()
     return int(text) if text.isdecimal() else None
+
+
+def write_file_atomic(target: Path, data: bytes) -> None:
+    """Replace `target` with `data` durably (temp file, fsync, rename, fsync the directory),
+    so a crash leaves the old file or the new one. `DataDirError` if it cannot."""
+    if not isinstance(data, bytes):
+        raise UsageError(f"data must be bytes, found {type(data).__name__}")
+    temp = target.with_name(f".{target.name}.tmp")
+    try:
+        _write_synced(temp, data)
+        os.replace(temp, target)
+        _fsync_dir(target.parent)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise DataDirError(f"cannot write {target}: {exc.strerror}", path=target) from exc
 
 
 def _write_synced(path: Path, data: bytes) -> None:

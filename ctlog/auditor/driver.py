@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import time
 from collections.abc import Callable, Coroutine
@@ -23,7 +22,13 @@ import aiohttp
 from aiohttp import web
 
 from common.errors import CommonError, ConfigError
-from common.runtime import DataDir, add_health_routes, log_event
+from common.runtime import (
+    DataDir,
+    DataDirError,
+    add_health_routes,
+    log_event,
+    write_file_atomic,
+)
 from ctlog.auditor._effects import (
     Alarm,
     AuditedLog,
@@ -288,15 +293,9 @@ class AuditorDriver:
         bundle, verdict = alarm.bundle, alarm.verdict
         path = self._evidence_dir / bundle.file_name
         try:
-            _write_atomic(path, bundle.to_bytes())
-        except OSError as exc:
-            log_event(
-                log,
-                "cannot write evidence",
-                level=logging.ERROR,
-                path=str(path),
-                error=exc.strerror,
-            )
+            write_file_atomic(path, bundle.to_bytes())
+        except DataDirError as exc:
+            log_event(log, "cannot write evidence", level=logging.ERROR, error=str(exc))
         else:
             self.evidence_files.append(path)
         what = (
@@ -337,25 +336,6 @@ def _bearer(header: str | None) -> str | None:
 
 def _error(status: int, reason: str) -> web.Response:
     return web.json_response({"error": " ".join(reason.split())}, status=status)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that a crash leaves the old file or the new one."""
-    temp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 __all__ = ["EVIDENCE_DIR", "STATE_FILE", "AuditorDriver", "load_log_key"]
