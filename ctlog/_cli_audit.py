@@ -10,7 +10,6 @@ and 2 on usage errors (unreadable files, bad options).
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 
 import click
@@ -31,6 +30,7 @@ from ctlog.auditor.pollination import GossipedSth
 from ctlog.errors import InputError, UsageError, VerificationError
 from ctlog.keys import LogPublicKey
 from ctlog.sth import SignedTreeHead
+from ctlog.strict_json import strict_loads
 
 MAX_STH_FILE_BYTES = 64 * 1024  # a get-sth JSON object is a few hundred bytes
 
@@ -131,10 +131,10 @@ def _load_key(path: str, json_mode: bool) -> LogPublicKey:
 def _load_sth(path: str, json_mode: bool) -> SignedTreeHead:
     data = read_file(path, json_mode=json_mode)
     try:
-        if len(data) > MAX_STH_FILE_BYTES:
-            raise InputError(f"over {MAX_STH_FILE_BYTES} bytes")
-        return SignedTreeHead.from_json(json.loads(data))
-    except (InputError, ValueError) as exc:
+        return SignedTreeHead.from_json(
+            strict_loads(data, max_bytes=MAX_STH_FILE_BYTES, what="the file")
+        )
+    except InputError as exc:
         fail(f"{path} is not a get-sth JSON object: {exc}", code=EXIT_INVALID, json_mode=json_mode)
 
 
