@@ -12,11 +12,19 @@ import asyncio
 import base64
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import click
 
-from ctlog._cli_common import EXIT_USAGE, cli_errors, emit, fail, json_option, log_option, read_file
+from ctlog._cli_common import (
+    EXIT_USAGE,
+    cli_errors,
+    emit,
+    fail,
+    iso_ms,
+    json_option,
+    log_option,
+    read_file,
+)
 from ctlog._client_codec import decode_json_object
 from ctlog.checkpoint import RFC6962NoteVerifier, sth_from_checkpoint_note
 from ctlog.client import LogClient, RawEntry
@@ -40,10 +48,6 @@ MAX_CLI_ENTRIES = 10_000  # get-entries prints to a terminal; larger ranges belo
 HTTP_NOT_FOUND = 404  # RFC 9110 §15.5.5: get-proof-by-hash's answer for an unknown hash
 
 key_option = click.option("--log-key", "key_path", help="the log's public key (PEM)")
-
-
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _chain(path: str, json_mode: bool) -> list[bytes]:
@@ -86,7 +90,7 @@ def submit(
     if out_path is not None:
         _write(out_path, json.dumps(sct.to_json()).encode() + b"\n", json_mode)
     text = (
-        f"SCT from log {sct.log_id.hex()} at {sct.timestamp} ({_iso(sct.timestamp)}), "
+        f"SCT from log {sct.log_id.hex()} at {sct.timestamp} ({iso_ms(sct.timestamp)}), "
         f"{_verified_text(key)}\n{json.dumps(sct.to_json())}"
     )
     emit({"ok": True, "sct": sct.to_json(), "verified": key is not None}, text, json_mode=json_mode)
@@ -119,7 +123,7 @@ def sth(log_url: str, key_path: str | None, json_mode: bool) -> None:
         if key is not None:
             head.verify(key)
     text = (
-        f"tree size {head.tree_size} at {head.timestamp} ({_iso(head.timestamp)})\n"
+        f"tree size {head.tree_size} at {head.timestamp} ({iso_ms(head.timestamp)})\n"
         f"root {head.root_hash.hex()}\nsignature {_verified_text(key)}"
     )
     payload = {"ok": True, **head.to_json(), "verified": key is not None}
@@ -367,7 +371,7 @@ def _describe(index: int, raw: RawEntry) -> dict[str, object]:
 
 def _entry_line(described: dict[str, object]) -> str:
     timestamp = described.get("timestamp")
-    when = _iso(timestamp) if isinstance(timestamp, int) else "-"
+    when = iso_ms(timestamp) if isinstance(timestamp, int) else "-"
     names = described["names"]
     listed = ",".join(str(n) for n in names) if isinstance(names, list) else ""
     return f"{described['index']} {described['entry_type']} {when} {listed}"

@@ -10,6 +10,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from typing import NoReturn
 
 import aiohttp
@@ -24,6 +25,11 @@ EXIT_UNREACHABLE = 3
 
 json_option = click.option("--json", "json_mode", is_flag=True, help="machine-readable output")
 log_option = click.option("--log", "log_url", required=True, help="base URL of the log")
+
+
+def iso_ms(ms: int) -> str:
+    """A millisecond timestamp (SCTs, tree heads) as UTC ISO 8601, to the second."""
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def emit(payload: Mapping[str, object], text: str, *, json_mode: bool) -> None:
@@ -85,6 +91,7 @@ __all__ = [
     "cli_errors",
     "emit",
     "fail",
+    "iso_ms",
     "json_option",
     "log_option",
     "read_file",

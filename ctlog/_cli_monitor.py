@@ -13,7 +13,6 @@ import asyncio
 import json
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import click
 
@@ -24,6 +23,7 @@ from ctlog._cli_common import (
     EXIT_USAGE,
     cli_errors,
     fail,
+    iso_ms,
     json_option,
     log_option,
     read_file,
@@ -51,10 +51,6 @@ DEFAULT_INTERVAL_S = (
 EXIT_INTERRUPTED = 130  # the shell's convention for a process stopped by SIGINT
 
 
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class CliSink:
     """Prints what the monitor finds: matches on stdout, the rest on stderr (or all as JSON)."""
 
@@ -72,7 +68,7 @@ class CliSink:
             return
         kind = match.entry_type.name.lower()
         names = ", ".join(match.names)
-        click.echo(f"match {match.index} {kind} {_iso(match.timestamp)} {names}")
+        click.echo(f"match {match.index} {kind} {iso_ms(match.timestamp)} {names}")
 
     def unparsed(self, entry: UnparsedEntry) -> None:
         if self.json_mode:
@@ -86,7 +82,7 @@ class CliSink:
         else:
             click.echo(
                 f"verified tree size {sth.tree_size} root {sth.root_hash.hex()} "
-                f"({_iso(sth.timestamp)})",
+                f"({iso_ms(sth.timestamp)})",
                 err=True,
             )
 
