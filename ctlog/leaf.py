@@ -77,6 +77,13 @@ class PreCert:
         return cls(key_hash, reader.opaque(3, MAX_TBS_BYTES, 1))
 
 
+def encode_signed_entry(signed_entry: bytes | PreCert) -> bytes:
+    """RFC 6962 §3.4 `select (entry_type)`: a length-prefixed ASN.1Cert, or a PreCert."""
+    if isinstance(signed_entry, PreCert):
+        return signed_entry.serialize()
+    return opaque(signed_entry, 3)
+
+
 @dataclass(frozen=True, slots=True)
 class TimestampedEntry:
     """RFC 6962 §3.4 TimestampedEntry. `signed_entry` is the leaf DER for x509 entries."""
@@ -104,9 +111,7 @@ class TimestampedEntry:
 
     def signed_entry_bytes(self) -> bytes:
         """The `select (entry_type)` body: ASN.1Cert or PreCert, as RFC 6962 §3.4 encodes it."""
-        if isinstance(self.signed_entry, PreCert):
-            return self.signed_entry.serialize()
-        return opaque(self.signed_entry, 3)
+        return encode_signed_entry(self.signed_entry)
 
     def serialize(self) -> bytes:
         return (
@@ -325,6 +330,7 @@ __all__ = [
     "decode_leaf_index_extension",
     "encode_extra_data",
     "encode_leaf_index_extension",
+    "encode_signed_entry",
     "parse_ct_extensions",
     "parse_data_tile",
 ]

@@ -23,8 +23,9 @@ from ctlog.leaf import (
     TimestampedEntry,
     chain_fingerprints,
     encode_leaf_index_extension,
+    encode_signed_entry,
 )
-from ctlog.tls import opaque, uint
+from ctlog.tls import uint
 from ctlog.x509 import ValidatedChain
 
 MAX_CHAIN_ISSUERS = 16  # issuers kept per entry; real chains have 1 to 4, paths loop beyond
@@ -114,11 +115,7 @@ def entry_identity(entry_type: LogEntryType, signed_entry: bytes | PreCert) -> b
 
     `signed_entry` is encoded as in RFC 6962 §3.4 (a length-prefixed certificate, or a PreCert).
     """
-    if isinstance(signed_entry, PreCert):
-        body = signed_entry.serialize()
-    else:
-        body = opaque(signed_entry, 3)
-    return hashlib.sha256(uint(entry_type, 2) + body).digest()
+    return hashlib.sha256(uint(entry_type, 2) + encode_signed_entry(signed_entry)).digest()
 
 
 @dataclass(frozen=True, slots=True)
