@@ -22,7 +22,6 @@ import asyncio
 import base64
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +32,7 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+from common.devnet import stop_processes
 from common.net import free_tcp_ports
 from ctlog.devcerts import DevPki
 from ctlog.log.config import load_log_config
@@ -46,7 +46,6 @@ QUICK_CHAINS = 2_000
 VERIFIED_SCTS = 200  # SCTs checked against their chains after the run (not timed)
 READY_TIMEOUT_S = 30.0
 LOAD_TIMEOUT_S = 600.0
-STOP_GRACE_S = 10.0
 
 
 def make_bodies(pki: DevPki, count: int) -> list[tuple[list[bytes], bytes]]:
@@ -72,16 +71,6 @@ def wait_ready(url: str) -> None:
     raise RuntimeError(f"the log at {url} did not publish a tree head in {READY_TIMEOUT_S} s")
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=STOP_GRACE_S)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def percentile(ordered: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else 0.0
 
@@ -105,7 +94,7 @@ def run(quick: bool = False) -> dict[str, float]:
             result = run_load(url, bodies_path, workdir / "result.json")
             result["server_cpu_s"] = process_cpu_s(server.pid) - cpu_before
         finally:
-            stop(server)
+            stop_processes({"n1": server})
         check_scts(chains, result, config_path)
     return report(result)
 

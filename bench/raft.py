@@ -27,6 +27,7 @@ from pathlib import Path
 
 import aiohttp
 
+from common.devnet import stop_processes
 from common.net import free_tcp_ports
 
 VALUE = b"v" * 100
@@ -59,13 +60,7 @@ class Cluster:
         self.name, self.procs, self.urls, self.token = name, procs, urls, token
 
     def stop(self) -> None:
-        for proc in self.procs:
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes({str(i): proc for i, proc in enumerate(self.procs)})
 
 
 def start_ours(workdir: Path) -> Cluster:

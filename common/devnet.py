@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -88,18 +89,29 @@ def prepare_auditors(root: Path, base_port: int) -> list[Path]:
     return paths
 
 
-def _stop_all(procs: dict[str, subprocess.Popen[bytes]]) -> None:
+def stop_processes(
+    procs: Mapping[str, subprocess.Popen[bytes]], grace_s: float = STOP_GRACE_S
+) -> list[str]:
+    """SIGTERM every live process, wait up to `grace_s` in all, SIGKILL (and reap) the ones
+    still running. Returns the names of the processes that had to be killed."""
     for proc in procs.values():
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_S
+    deadline = time.monotonic() + grace_s
+    killed = []
     for name, proc in procs.items():
         try:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            click.echo(f"{name} did not stop in {STOP_GRACE_S:g} s; killing it", err=True)
+            killed.append(name)
             proc.kill()
             proc.wait()
+    return killed
+
+
+def _stop_all(procs: dict[str, subprocess.Popen[bytes]]) -> None:
+    for name in stop_processes(procs):
+        click.echo(f"{name} did not stop in {STOP_GRACE_S:g} s and was killed", err=True)
 
 
 def _print_banner(config: ClusterConfig, config_path: Path, root: Path, base_port: int) -> None:
@@ -182,4 +194,4 @@ def devnet(data_dir: str, kv_nodes: int, base_port: int) -> None:
         click.echo("devnet stopped.")
 
 
-__all__ = ["devnet", "spawn_kv_replica", "spawn_logged"]
+__all__ = ["devnet", "spawn_kv_replica", "spawn_logged", "stop_processes"]

@@ -19,12 +19,11 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from common.devnet import spawn_kv_replica
+from common.devnet import spawn_kv_replica, stop_processes
 from common.kv.config import write_cluster_files
 from common.net import free_tcp_ports
 
 LEADER_WAIT_S = 15.0  # generous: 3 processes share 2 cores with the test runner
-STOP_GRACE_S = 10.0  # how long a peer gets to shut down cleanly before SIGKILL
 LOG_TAIL_CHARS = 2000  # of each node's log, in a failure message
 
 
@@ -75,15 +74,7 @@ class PeerProcesses:
         return proc is not None and proc.poll() is None
 
     def stop_all(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=STOP_GRACE_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(self.procs)
         self.procs.clear()
 
     def status(self, node_id: str) -> dict[str, object] | None:
