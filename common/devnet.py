@@ -83,7 +83,8 @@ def prepare_auditors(root: Path, base_port: int) -> list[Path]:
                 f"listen_port = {auditor_port(base_port, i)}\n"
                 "poll_interval_s = 5.0\ngossip_interval_s = 2.0\n\n"
                 f'[[logs]]\nurl = "{ctlog_url(base_port)}"\n'
-                f'key_file = "{root / "ctlog" / "log.pub"}"\n\n' + "\n".join(peers)
+                'key_file = "../ctlog/log.pub"\n\n'  # relative to this file: no path to escape
+                + "\n".join(peers)
             )
         paths.append(path)
     return paths
