@@ -1,0 +1,262 @@
+"""Transactions: the legacy and BIP144 segwit serializations, txid and wtxid.
+
+Values are frozen; `Tx.deserialize` bounds every count by the bytes left and refuses trailing
+bytes. The txid is SHA-256d of the serialization without witness data, the wtxid of the full
+serialization (BIP141); both are computed once and cached. Consensus range checks (amounts,
+duplicate inputs, sizes) are not construction errors: they live in `btcnode.consensus.checks`
+so that an invalid transaction can still be decoded and reported with Core's reject reason.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from btcnode.consensus.errors import SerializationError
+from btcnode.consensus.hashes import hash256_hex, sha256d
+from btcnode.consensus.serialize import (
+    ByteReader,
+    ser_compact_size,
+    ser_var_bytes,
+)
+
+SEQUENCE_FINAL = 0xFFFFFFFF
+NULL_TXID = bytes(32)
+NULL_INDEX = 0xFFFFFFFF  # the prevout index of a coinbase input
+WITNESS_SCALE_FACTOR = 4  # BIP141: weight = 3 * base size + total size
+MIN_TX_BYTES = 10  # version + two empty counts + lock time
+MIN_TXIN_BYTES = 41  # outpoint + empty script + sequence
+MIN_TXOUT_BYTES = 9  # value + empty script
+
+_OUTPOINT = struct.Struct("<32sI")
+_U32 = struct.Struct("<I")
+_I32 = struct.Struct("<i")
+_I64 = struct.Struct("<q")
+
+
+@dataclass(frozen=True, slots=True)
+class OutPoint:
+    """A reference to output `n` of the transaction `txid` (internal byte order)."""
+
+    txid: bytes
+    n: int
+
+    def __post_init__(self) -> None:
+        if len(self.txid) != 32:
+            raise ValueError(f"txid must be 32 bytes, got {len(self.txid)}")
+        if not 0 <= self.n <= 0xFFFFFFFF:
+            raise ValueError(f"output index out of range: {self.n}")
+
+    def is_null(self) -> bool:
+        return self.n == NULL_INDEX and self.txid == NULL_TXID
+
+    def serialize(self) -> bytes:
+        return _OUTPOINT.pack(self.txid, self.n)
+
+    def __repr__(self) -> str:
+        return f"OutPoint(bytes.fromhex({self.txid.hex()!r}), {self.n})"
+
+    def __str__(self) -> str:
+        return f"{hash256_hex(self.txid)}:{self.n}"
+
+
+@dataclass(frozen=True, slots=True)
+class TxIn:
+    prevout: OutPoint
+    script_sig: bytes = b""
+    sequence: int = SEQUENCE_FINAL
+    witness: tuple[bytes, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.sequence <= 0xFFFFFFFF:
+            raise ValueError(f"sequence out of range: {self.sequence}")
+
+
+@dataclass(frozen=True, slots=True)
+class TxOut:
+    value: int  # satoshis; range-checked by the consensus checks, not here
+    script_pubkey: bytes
+
+    def serialize(self) -> bytes:
+        return _I64.pack(self.value) + ser_var_bytes(self.script_pubkey)
+
+
+@dataclass(frozen=True, slots=True)
+class Tx:
+    version: int
+    vin: tuple[TxIn, ...]
+    vout: tuple[TxOut, ...]
+    lock_time: int = 0
+    _txid: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    _wtxid: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    _sizes: tuple[int, int] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not -(2**31) <= self.version < 2**31:
+            raise ValueError(f"version out of int32 range: {self.version}")
+        if not 0 <= self.lock_time <= 0xFFFFFFFF:
+            raise ValueError(f"lock_time out of range: {self.lock_time}")
+
+    # -- identity ---------------------------------------------------------------------------
+
+    def has_witness(self) -> bool:
+        return any(txin.witness for txin in self.vin)
+
+    def is_coinbase(self) -> bool:
+        return len(self.vin) == 1 and self.vin[0].prevout.is_null()
+
+    @property
+    def txid(self) -> bytes:
+        if self._txid is None:
+            object.__setattr__(self, "_txid", sha256d(self.serialize(with_witness=False)))
+        assert self._txid is not None
+        return self._txid
+
+    @property
+    def wtxid(self) -> bytes:
+        if self._wtxid is None:
+            if not self.has_witness():
+                object.__setattr__(self, "_wtxid", self.txid)
+            else:
+                object.__setattr__(self, "_wtxid", sha256d(self.serialize()))
+        assert self._wtxid is not None
+        return self._wtxid
+
+    # -- sizes (BIP141) ---------------------------------------------------------------------
+
+    def _size_pair(self) -> tuple[int, int]:
+        if self._sizes is None:
+            base = len(self.serialize(with_witness=False))
+            total = len(self.serialize()) if self.has_witness() else base
+            object.__setattr__(self, "_sizes", (base, total))
+        assert self._sizes is not None
+        return self._sizes
+
+    @property
+    def base_size(self) -> int:
+        """Bytes without witness data (Core's GetSerializeSize with TX_NO_WITNESS)."""
+        return self._size_pair()[0]
+
+    @property
+    def total_size(self) -> int:
+        return self._size_pair()[1]
+
+    @property
+    def weight(self) -> int:
+        base, total = self._size_pair()
+        return base * (WITNESS_SCALE_FACTOR - 1) + total
+
+    @property
+    def vsize(self) -> int:
+        """Virtual size without the sigop adjustment: ceil(weight / 4)."""
+        return (self.weight + WITNESS_SCALE_FACTOR - 1) // WITNESS_SCALE_FACTOR
+
+    # -- encoding ---------------------------------------------------------------------------
+
+    def serialize(self, *, with_witness: bool = True) -> bytes:
+        witness = with_witness and self.has_witness()
+        parts = [_I32.pack(self.version)]
+        if witness:
+            parts.append(b"\x00\x01")  # BIP144 marker and flag
+        parts.append(ser_compact_size(len(self.vin)))
+        for txin in self.vin:
+            parts.append(_OUTPOINT.pack(txin.prevout.txid, txin.prevout.n))
+            parts.append(ser_var_bytes(txin.script_sig))
+            parts.append(_U32.pack(txin.sequence))
+        parts.append(ser_compact_size(len(self.vout)))
+        for txout in self.vout:
+            parts.append(_I64.pack(txout.value))
+            parts.append(ser_var_bytes(txout.script_pubkey))
+        if witness:
+            for txin in self.vin:
+                parts.append(ser_compact_size(len(txin.witness)))
+                parts.extend(ser_var_bytes(item) for item in txin.witness)
+        parts.append(_U32.pack(self.lock_time))
+        return b"".join(parts)
+
+    @classmethod
+    def deserialize(cls, buf: bytes, *, allow_witness: bool = True) -> Tx:
+        """Exactly one transaction; trailing bytes are an error."""
+        reader = ByteReader(buf)
+        tx = cls.read_from(reader, allow_witness=allow_witness)
+        reader.finish()
+        return tx
+
+    @classmethod
+    def read_from(cls, reader: ByteReader, *, allow_witness: bool = True) -> Tx:
+        """One transaction from `reader` (Core's UnserializeTransaction)."""
+        start = reader.pos
+        version = reader.read_i32()
+        flags = 0
+        vin = _read_inputs(reader)
+        if not vin and allow_witness:
+            flags = reader.read_u8()
+            if flags != 0:
+                vin = _read_inputs(reader)
+                vout = _read_outputs(reader)
+            else:
+                vout = ()
+        else:
+            vout = _read_outputs(reader)
+        body_end = reader.pos
+        if flags & 1 and allow_witness:
+            flags ^= 1
+            vin = _read_witnesses(reader, vin)
+            if not any(txin.witness for txin in vin):
+                raise SerializationError("Superfluous witness record")
+        if flags:
+            raise SerializationError("Unknown transaction optional data")
+        lock_time = reader.read_u32()
+        tx = cls(version, vin, vout, lock_time)
+        raw = reader.buf
+        if tx.has_witness():
+            stripped = (
+                raw[start : start + 4]
+                + raw[start + 6 : body_end]
+                + raw[reader.pos - 4 : reader.pos]
+            )
+            object.__setattr__(tx, "_txid", sha256d(stripped))
+            object.__setattr__(tx, "_wtxid", sha256d(raw[start : reader.pos]))
+            object.__setattr__(tx, "_sizes", (len(stripped), reader.pos - start))
+        else:
+            full = raw[start : reader.pos]
+            object.__setattr__(tx, "_txid", sha256d(full))
+            object.__setattr__(tx, "_wtxid", tx._txid)
+            object.__setattr__(tx, "_sizes", (len(full), len(full)))
+        return tx
+
+    def __str__(self) -> str:
+        return f"Tx({hash256_hex(self.txid)})"
+
+
+def _read_inputs(reader: ByteReader) -> tuple[TxIn, ...]:
+    count = reader.read_count(MIN_TXIN_BYTES)
+    buf = reader.buf
+    out = []
+    for _ in range(count):
+        if reader.pos + 36 > len(buf):
+            raise SerializationError(f"truncated outpoint at offset {reader.pos}")
+        txid, n = _OUTPOINT.unpack_from(buf, reader.pos)
+        reader.pos += 36
+        script_sig = reader.read_var_bytes()
+        sequence = reader.read_u32()
+        out.append(TxIn(OutPoint(txid, n), script_sig, sequence))
+    return tuple(out)
+
+
+def _read_outputs(reader: ByteReader) -> tuple[TxOut, ...]:
+    count = reader.read_count(MIN_TXOUT_BYTES)
+    out = []
+    for _ in range(count):
+        value = reader.read_i64()
+        out.append(TxOut(value, reader.read_var_bytes()))
+    return tuple(out)
+
+
+def _read_witnesses(reader: ByteReader, vin: tuple[TxIn, ...]) -> tuple[TxIn, ...]:
+    out = []
+    for txin in vin:
+        items = reader.read_count(1)
+        stack = tuple(reader.read_var_bytes() for _ in range(items))
+        out.append(TxIn(txin.prevout, txin.script_sig, txin.sequence, stack))
+    return tuple(out)
