@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-BENCHMARKS = {"raft": "bench.raft", "ctlog": "bench.ctlog"}
+BENCHMARKS = {"raft": "bench.raft", "ctlog": "bench.ctlog", "btc-validate": "bench.btc_validate"}
 
 
 def main(argv: list[str] | None = None) -> int:
