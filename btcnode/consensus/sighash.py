@@ -20,7 +20,6 @@ from collections.abc import Sequence
 
 from btcnode.consensus.errors import ChainMisuse
 from btcnode.consensus.script.opcodes import Op
-from btcnode.consensus.script.ops import ScriptParseError, iter_ops
 from btcnode.consensus.serialize import ser_compact_size, ser_var_bytes
 from btcnode.consensus.tx import Tx, TxOut
 
@@ -125,25 +124,52 @@ class PrecomputedTxData:
         return self._legacy_outputs
 
 
-def remove_codeseparators(script_code: bytes) -> bytes:
-    """The script without its OP_CODESEPARATOR ops, bytes otherwise verbatim.
+def _op_stop(script: bytes, pos: int) -> tuple[int, int, bool]:
+    """(opcode, position after it, parsed) for the op at `pos`, as Core's GetScriptOp.
 
-    As CTransactionSignatureSerializer::SerializeScriptCode: ops are walked until one fails
-    to parse; the unparsable tail is kept as it is.
+    When the op does not parse, the position is where Core's iterator stopped: after the
+    opcode, or after the length bytes when those were read but the data is short.
     """
-    if Op.OP_CODESEPARATOR not in script_code:
-        return script_code
+    end = len(script)
+    opcode = script[pos]
+    pos += 1
+    if opcode > Op.OP_PUSHDATA4:
+        return opcode, pos, True
+    if opcode < Op.OP_PUSHDATA1:
+        size = opcode
+    else:
+        width = 1 if opcode == Op.OP_PUSHDATA1 else 2 if opcode == Op.OP_PUSHDATA2 else 4
+        if end - pos < width:
+            return opcode, pos, False
+        size = int.from_bytes(script[pos : pos + width], "little")
+        pos += width
+    if end - pos < size:
+        return opcode, pos, False
+    return opcode, pos + size, True
+
+
+def serialize_script_code(script_code: bytes) -> bytes:
+    """The scriptCode as the legacy preimage holds it: OP_CODESEPARATORs removed.
+
+    As CTransactionSignatureSerializer::SerializeScriptCode: the length counts every byte but
+    the separators; ops are copied until one fails to parse, and of that op only the bytes
+    Core's iterator had consumed are written (a script that ends in a truncated push is
+    serialized shorter than its length says; such a script always fails to execute).
+    """
     parts: list[bytes] = []
-    begin = 0
-    try:
-        for opcode, _data, offset in iter_ops(script_code):
-            if opcode == Op.OP_CODESEPARATOR:
-                parts.append(script_code[begin:offset])
-                begin = offset + 1
-    except ScriptParseError:
-        pass
-    parts.append(script_code[begin:])
-    return b"".join(parts)
+    separators = 0
+    begin = pos = 0
+    end = len(script_code)
+    while pos < end:
+        opcode, pos, parsed = _op_stop(script_code, pos)
+        if not parsed:
+            break
+        if opcode == Op.OP_CODESEPARATOR:
+            separators += 1
+            parts.append(script_code[begin : pos - 1])
+            begin = pos
+    parts.append(script_code[begin:pos])
+    return ser_compact_size(end - separators) + b"".join(parts)
 
 
 def signature_hash_legacy(
@@ -156,12 +182,26 @@ def signature_hash_legacy(
     """Core's SignatureHash for SigVersion::BASE; `hash_type` is a signed 32-bit integer."""
     if n_in >= len(tx.vin):
         return LEGACY_SINGLE_BUG_HASH  # Core: "nIn out of range"
+    return legacy_digest(serialize_script_code(script_code), tx, n_in, hash_type, txdata)
+
+
+def legacy_digest(
+    script_part: bytes,
+    tx: Tx,
+    n_in: int,
+    hash_type: int,
+    txdata: PrecomputedTxData | None = None,
+) -> bytes:
+    """The legacy signature hash given the scriptCode already serialized (with its length).
+
+    For callers that know their scriptCode has no OP_CODESEPARATOR and parses (the P2PKH
+    template): `ser_var_bytes(script)` is then its serialization. 0 <= n_in < len(tx.vin).
+    """
     base_type = hash_type & SIGHASH_OUTPUT_MASK
     if base_type == SIGHASH_SINGLE and n_in >= len(tx.vout):
         return LEGACY_SINGLE_BUG_HASH  # the SIGHASH_SINGLE bug, kept by consensus
     if txdata is None or txdata.tx is not tx:
         txdata = PrecomputedTxData(tx)
-    script_part = ser_var_bytes(remove_codeseparators(script_code))
     blank_sequences = base_type in (SIGHASH_NONE, SIGHASH_SINGLE)
     parts = [_I32.pack(tx.version)]
     inputs = txdata.legacy_inputs

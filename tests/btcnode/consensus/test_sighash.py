@@ -14,7 +14,7 @@ from btcnode.consensus.sighash import (
     SIGHASH_ALL,
     SIGHASH_SINGLE,
     PrecomputedTxData,
-    remove_codeseparators,
+    serialize_script_code,
     signature_hash_legacy,
     signature_hash_witness_v0,
     witness_v0_preimage,
@@ -58,10 +58,25 @@ def test_single_without_matching_output_signs_one() -> None:
     assert signature_hash_legacy(b"", tx, len(tx.vin), SIGHASH_ALL) == LEGACY_SINGLE_BUG_HASH
 
 
-def test_remove_codeseparators_keeps_pushes_and_unparsable_tail() -> None:
-    # OP_1 OP_CODESEPARATOR <push of 0xab> OP_CODESEPARATOR OP_PUSHDATA1 (truncated) 0xab
-    script = bytes.fromhex("51ab01abab4cab")
-    assert remove_codeseparators(script) == bytes.fromhex("5101ab4cab")
+@pytest.mark.parametrize(
+    ("script_hex", "expected_hex"),
+    [
+        ("", "00"),
+        ("76a914" + "11" * 20 + "88ac", "19" + "76a914" + "11" * 20 + "88ac"),
+        # OP_1 SEP <push ab> SEP: separators go, the pushed 0xab byte stays
+        ("51ab01abab", "03" + "5101ab"),
+        ("ab", "00"),
+        # a truncated PUSHDATA1 at the end: Core's iterator stopped after the length byte
+        ("51ab4cab", "03" + "514cab"),
+        # a direct push of 5 bytes with one left: only the opcode was consumed
+        ("ab05ab", "02" + "05"),
+        # a PUSHDATA2 missing a length byte: only the opcode was consumed
+        ("514dff", "03" + "514d"),
+    ],
+)
+def test_serialize_script_code(script_hex: str, expected_hex: str) -> None:
+    """Separators are removed; a truncated tail is cut where Core's GetOp stopped."""
+    assert serialize_script_code(bytes.fromhex(script_hex)).hex() == expected_hex
 
 
 # -- BIP143 ---------------------------------------------------------------------------------
