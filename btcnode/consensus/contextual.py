@@ -150,6 +150,7 @@ def contextual_check_block(
 ) -> None:
     """Core's ContextualCheckBlock for a block at `height` whose parent has median time past
     `prev_median_time_past`. Expects `check_block` to have passed (a coinbase exists)."""
+    _require_coinbase(block)
     # BIP113: with CSV, lock times are compared with the parent's median time past.
     csv_active = height >= params.csv_height
     cutoff = prev_median_time_past if csv_active else block.header.time
@@ -166,6 +167,11 @@ def contextual_check_block(
     # Only now that the witness is committed can its weight condemn the block for good.
     if block.weight > MAX_BLOCK_WEIGHT:
         raise BlockValidationError("bad-blk-weight", f"weight limit failed: {block.weight}")
+
+
+def _require_coinbase(block: Block) -> None:
+    if not block.txs or not block.txs[0].is_coinbase():
+        raise ChainMisuse(f"block {block.header.hash_hex} has no coinbase: run check_block first")
 
 
 def _check_coinbase_height(block: Block, height: int) -> None:
@@ -218,6 +224,7 @@ def _check_witness_commitment(block: Block, index: int) -> None:
 
 def check_coinbase_value(block: Block, fees: int, height: int, params: ChainParams) -> None:
     """ConnectBlock's limit: the coinbase pays at most the subsidy plus the block's fees."""
+    _require_coinbase(block)
     paid = sum(out.value for out in block.txs[0].vout)
     limit = fees + block_subsidy(height, params)
     if paid > limit:

@@ -360,3 +360,9 @@ def test_bad_blk_weight(base: TestChain) -> None:
     err = _block_reason(base, block)
     assert err.reject_reason == "bad-blk-weight"
     assert str(block.weight) in err.debug
+
+
+def test_a_block_without_coinbase_is_misuse(base: TestChain) -> None:
+    headless = Block(base.build().header, ())
+    with pytest.raises(ChainMisuse, match="no coinbase"):
+        _check(base, headless)
