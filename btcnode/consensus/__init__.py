@@ -13,7 +13,13 @@ from btcnode.consensus.errors import (
     TxValidationError,
     ValidationError,
 )
-from btcnode.consensus.script.flags import ScriptFlags
+from btcnode.consensus.script.errors import ScriptErr, ScriptError
+from btcnode.consensus.script.flags import MANDATORY_FLAGS, STANDARD_FLAGS, ScriptFlags
+from btcnode.consensus.script.verify import (
+    verify_input,
+    verify_input_policy,
+    verify_script,
+)
 from btcnode.consensus.sighash import (
     SIGHASH_ALL,
     SIGHASH_ANYONECANPAY,
@@ -28,16 +34,20 @@ from btcnode.consensus.sighash import (
 from btcnode.consensus.tx import OutPoint, Tx, TxIn, TxOut
 
 __all__ = [
+    "MANDATORY_FLAGS",
     "SIGHASH_ALL",
     "SIGHASH_ANYONECANPAY",
     "SIGHASH_NONE",
     "SIGHASH_SINGLE",
+    "STANDARD_FLAGS",
     "BlockResult",
     "BlockValidationError",
     "ChainError",
     "ChainMisuse",
     "OutPoint",
     "PrecomputedTxData",
+    "ScriptErr",
+    "ScriptError",
     "ScriptFlags",
     "SerializationError",
     "SigVersion",
@@ -50,4 +60,7 @@ __all__ = [
     "signature_hash",
     "signature_hash_legacy",
     "signature_hash_witness_v0",
+    "verify_input",
+    "verify_input_policy",
+    "verify_script",
 ]
