@@ -1,0 +1,218 @@
+"""Accept-only fast paths for the two spends that fill blocks: P2PKH and P2WPKH, SIGHASH_ALL.
+
+`unproven_inputs(raw_tx, spent_outputs, flags)` works on the serialized transaction: it finds
+the byte ranges of the inputs, outputs and witnesses once, builds each signature hash from
+those slices (legacy preimage or BIP143), and verifies with libsecp256k1. It returns the
+inputs it could not prove valid; the caller runs the full interpreter on those. It never
+declares an input invalid, so the verdict (and the first failing input) is always the
+interpreter's.
+
+An input is proven only when every step of the interpreter is known to succeed:
+- P2PKH: scriptPubKey is the 25-byte template; scriptSig is exactly `<sig> <33-byte
+  compressed pubkey>` as two direct pushes; no witness; the pushed signature does not occur
+  in the scriptPubKey (so FindAndDelete leaves the scriptCode as is); HASH160(pubkey) matches.
+- P2WPKH (only with the WITNESS flag): scriptPubKey is `OP_0 <20 bytes>`; empty scriptSig;
+  a witness of exactly `<sig> <33-byte compressed pubkey>`; HASH160(pubkey) matches.
+- Both: the signature is strict DER (BIP66) with hash type SIGHASH_ALL, and libsecp256k1's
+  verify (which accepts only low-S signatures, a subset of what consensus accepts) passes.
+Such an input passes every flag a block or the mempool checks (DERSIG, LOW_S, STRICTENC,
+NULLFAIL, MINIMALDATA, CLEANSTACK, WITNESS_PUBKEYTYPE, CONST_SCRIPTCODE). Anything else,
+including a transaction that does not parse here, is left to the interpreter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Sequence
+
+import coincurve
+
+from btcnode.consensus.hashes import hash160
+from btcnode.consensus.script.flags import ScriptFlags
+from btcnode.consensus.script.signature import is_valid_signature_encoding
+from btcnode.consensus.serialize import ser_compact_size
+from btcnode.consensus.tx import TxOut
+
+_SIGHASH_ALL_BYTE = 0x01
+_SIGHASH_ALL_U32 = b"\x01\x00\x00\x00"
+_P2PKH_HEAD, _P2PKH_TAIL = b"\x76\xa9\x14", b"\x88\xac"
+_P2WPKH_HEAD = b"\x00\x14"
+_COMPRESSED_PUBKEY_BYTES = 33
+_MIN_SIG_BYTES, _MAX_SIG_BYTES = 9, 73  # BIP66 bounds, hash type byte included
+_I64 = struct.Struct("<q")
+_sha256 = hashlib.sha256
+
+
+def _sha256d(data: bytes) -> bytes:
+    return _sha256(_sha256(data).digest()).digest()
+
+
+def _read_compact(buf: bytes, pos: int) -> tuple[int, int]:
+    first = buf[pos]
+    if first < 0xFD:
+        return first, pos + 1
+    width = 2 if first == 0xFD else 4 if first == 0xFE else 8
+    return int.from_bytes(buf[pos + 1 : pos + 1 + width], "little"), pos + 1 + width
+
+
+class _RawTx:
+    """Byte ranges of one serialized transaction; parsing failures raise IndexError/ValueError."""
+
+    __slots__ = ("_bip143", "inputs", "outputs", "raw", "witnesses")
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        segwit = raw[4] == 0 and raw[5] == 1
+        count, pos = _read_compact(raw, 6 if segwit else 4)
+        inputs = []
+        for _ in range(count):
+            script_start = pos + 36
+            size, script_start = _read_compact(raw, script_start)
+            inputs.append((pos, script_start, script_start + size))
+            pos = script_start + size + 4
+        self.inputs = inputs
+        outputs_start = pos
+        count, pos = _read_compact(raw, pos)
+        for _ in range(count):
+            size, pos = _read_compact(raw, pos + 8)
+            pos += size
+        self.outputs = (outputs_start, pos)  # the output count and every output
+        self.witnesses: list[list[bytes]] = []
+        if segwit:
+            pos = self._read_witnesses(pos)
+        if pos + 4 != len(raw):
+            raise ValueError("trailing or missing bytes")
+        self._bip143: tuple[bytes, bytes, bytes] | None = None
+
+    def _read_witnesses(self, pos: int) -> int:
+        raw = self.raw
+        for _ in self.inputs:
+            count, pos = _read_compact(raw, pos)
+            items = []
+            for _ in range(count):
+                size, pos = _read_compact(raw, pos)
+                items.append(raw[pos : pos + size])
+                pos += size
+            self.witnesses.append(items)
+        return pos
+
+    def witness(self, n_in: int) -> list[bytes]:
+        return self.witnesses[n_in] if self.witnesses else []
+
+    def legacy_sighash_all(self, n_in: int, script_code: bytes) -> bytes:
+        raw = self.raw
+        parts = [raw[:4], ser_compact_size(len(self.inputs))]
+        for i, (start, _, script_end) in enumerate(self.inputs):
+            parts.append(raw[start : start + 36])
+            parts.append(script_code if i == n_in else b"\x00")
+            parts.append(raw[script_end : script_end + 4])
+        parts.append(raw[self.outputs[0] : self.outputs[1]])
+        parts.append(raw[-4:])
+        parts.append(_SIGHASH_ALL_U32)
+        return _sha256d(b"".join(parts))
+
+    def bip143_sighash_all(self, n_in: int, script_code: bytes, amount: int) -> bytes:
+        raw = self.raw
+        if self._bip143 is None:
+            prevouts = b"".join(raw[start : start + 36] for start, _, _ in self.inputs)
+            sequences = b"".join(raw[end : end + 4] for _, _, end in self.inputs)
+            _, outputs_count_end = _read_compact(raw, self.outputs[0])
+            outputs = raw[outputs_count_end : self.outputs[1]]
+            self._bip143 = (_sha256d(prevouts), _sha256d(sequences), _sha256d(outputs))
+        hash_prevouts, hash_sequence, hash_outputs = self._bip143
+        start, _, script_end = self.inputs[n_in]
+        preimage = b"".join(
+            (
+                raw[:4],
+                hash_prevouts,
+                hash_sequence,
+                raw[start : start + 36],
+                script_code,
+                _I64.pack(amount),
+                raw[script_end : script_end + 4],
+                hash_outputs,
+                raw[-4:],
+                _SIGHASH_ALL_U32,
+            )
+        )
+        return _sha256d(preimage)
+
+
+def _signature_ok(sig: bytes) -> bool:
+    return (
+        _MIN_SIG_BYTES <= len(sig) <= _MAX_SIG_BYTES
+        and sig[-1] == _SIGHASH_ALL_BYTE
+        and is_valid_signature_encoding(sig)
+    )
+
+
+def _pubkey_ok(pubkey: bytes) -> bool:
+    return len(pubkey) == _COMPRESSED_PUBKEY_BYTES and pubkey[0] in (2, 3)
+
+
+def _verify(sig: bytes, pubkey: bytes, digest: bytes) -> bool:
+    try:
+        return bool(coincurve.PublicKey(pubkey).verify(sig[:-1], digest, hasher=None))
+    except ValueError:
+        return False
+
+
+def _prove_p2pkh(tx: _RawTx, n_in: int, script_pubkey: bytes) -> bool:
+    if tx.witness(n_in):
+        return False
+    raw = tx.raw
+    _, script_start, script_end = tx.inputs[n_in]
+    sig_len = raw[script_start]
+    sig_end = script_start + 1 + sig_len
+    if not (
+        _MIN_SIG_BYTES <= sig_len <= _MAX_SIG_BYTES
+        and script_end - sig_end == 1 + _COMPRESSED_PUBKEY_BYTES
+        and raw[sig_end] == _COMPRESSED_PUBKEY_BYTES
+    ):
+        return False
+    sig, pubkey = raw[script_start + 1 : sig_end], raw[sig_end + 1 : script_end]
+    if not (_pubkey_ok(pubkey) and _signature_ok(sig)):
+        return False
+    if raw[script_start:sig_end] in script_pubkey or hash160(pubkey) != script_pubkey[3:23]:
+        return False
+    digest = tx.legacy_sighash_all(n_in, b"\x19" + script_pubkey)
+    return _verify(sig, pubkey, digest)
+
+
+def _prove_p2wpkh(tx: _RawTx, n_in: int, script_pubkey: bytes, amount: int) -> bool:
+    _, script_start, script_end = tx.inputs[n_in]
+    witness = tx.witness(n_in)
+    if script_end != script_start or len(witness) != 2:
+        return False
+    sig, pubkey = witness
+    if not (_pubkey_ok(pubkey) and _signature_ok(sig)):
+        return False
+    key_hash = script_pubkey[2:]
+    if hash160(pubkey) != key_hash:
+        return False
+    script_code = b"\x19" + _P2PKH_HEAD + key_hash + _P2PKH_TAIL
+    return _verify(sig, pubkey, tx.bip143_sighash_all(n_in, script_code, amount))
+
+
+def unproven_inputs(raw_tx: bytes, spent_outputs: Sequence[TxOut], flags: int) -> list[int]:
+    """Indices of the inputs of `raw_tx` this fast path could not prove valid, ascending."""
+    try:
+        tx = _RawTx(raw_tx)
+        if len(tx.inputs) != len(spent_outputs):
+            return list(range(len(spent_outputs)))
+        witness_on = bool(flags & ScriptFlags.WITNESS)
+        left = []
+        for n_in, spent in enumerate(spent_outputs):
+            script = spent.script_pubkey
+            if len(script) == 25 and script[:3] == _P2PKH_HEAD and script[23:] == _P2PKH_TAIL:
+                proven = _prove_p2pkh(tx, n_in, script)
+            elif witness_on and len(script) == 22 and script[:2] == _P2WPKH_HEAD:
+                proven = _prove_p2wpkh(tx, n_in, script, spent.value)
+            else:
+                proven = False
+            if not proven:
+                left.append(n_in)
+        return left
+    except (IndexError, ValueError):
+        return list(range(len(spent_outputs)))

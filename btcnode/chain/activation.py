@@ -1,0 +1,167 @@
+"""Accepting blocks and moving the active chain to the best one (Core's AcceptBlock,
+ConnectTip, DisconnectTip and ActivateBestChain).
+
+Durability contract: every connect or disconnect of one block is ONE `WriteBatch` written
+with `sync=True`, holding the coin changes, the undo data (on connect), the block's index
+record (on connect) and the new tip. The raw block and its index record are written before,
+in a batch of their own; LevelDB applies writes in order, so the synced tip batch also makes
+them durable. Whenever the process dies, the store holds a tip whose UTXO set is exactly the
+one of the chain ending there.
+
+Activation: pick the best candidate (`find_most_work_chain`), disconnect down to the fork
+point, connect up to the candidate. A block that fails to connect is marked failed (its
+descendants too), nothing of it is written, and the search starts again, falling back to
+the best chain that remains valid.
+"""
+
+from __future__ import annotations
+
+from btcnode.chain._state import ChainData
+from btcnode.chain.active import node_median_time_past
+from btcnode.chain.coinsview import BlockCoinsView
+from btcnode.chain.connect import BlockContext, connect_block, disconnect_block
+from btcnode.chain.encoding import CorruptChainstate, decode_block_undo, encode_block_undo
+from btcnode.chain.forkchoice import (
+    find_most_work_chain,
+    link_block_data,
+    mark_invalid,
+    valid_floor,
+)
+from btcnode.chain.headers import accept_header
+from btcnode.chain.index import (
+    BlockNode,
+    StatusFlag,
+    Validity,
+    last_common_ancestor,
+    with_validity,
+)
+from btcnode.chain.layout import TIP_KEY, index_key, undo_key
+from btcnode.chain.types import ChainUpdate, InvalidBlock
+from btcnode.consensus.block import Block
+from btcnode.consensus.checks import check_block
+from btcnode.consensus.contextual import contextual_check_block
+from btcnode.consensus.errors import BlockResult, BlockValidationError
+from common.store.api import WriteBatch
+
+
+def accept_block(data: ChainData, block: Block, now: int) -> BlockNode:
+    """Check `block` and store it (Core's AcceptBlock); its parent must be indexed.
+
+    Raises `BlockValidationError`; a block that breaks a rule (not merely a body that does
+    not match its header, BLOCK_MUTATED) is marked failed so it is never fetched again.
+    """
+    node = accept_header(data.index, block.header, now, data.params)
+    if node.has(StatusFlag.HAVE_DATA):
+        data.persist_index()
+        return node
+    assert node.parent is not None, "the genesis block is stored when the chain is created"
+    try:
+        check_block(block, data.params)
+        contextual_check_block(block, node.height, node_median_time_past(node.parent), data.params)
+    except BlockValidationError as err:
+        if err.result is not BlockResult.MUTATED:
+            mark_invalid(data.index, data.candidates, node)
+        data.persist_index()
+        raise
+    batch = WriteBatch()
+    data.blocks.put(batch, block)
+    node.status |= StatusFlag.HAVE_DATA
+    node.raise_validity(Validity.TRANSACTIONS)
+    data.index.assign_sequence_id(node)
+    data.add_dirty_index(batch)
+    data.store.write(batch)
+    link_block_data(data.index, data.candidates, node)
+    return node
+
+
+def connect_tip(data: ChainData, node: BlockNode) -> Block:
+    """Connect `node` (a child of the tip) in one synced batch; raises on invalid blocks."""
+    stored = data.blocks.get(node.hash)
+    view = BlockCoinsView(data.coins)
+    ctx = BlockContext(node.height, data.params, data.active.median_time_past)
+    result = connect_block(stored.block, ctx, view, data.checker, tx_bytes=stored.tx_bytes)
+    status = with_validity(node.status | StatusFlag.HAVE_UNDO, Validity.SCRIPTS)
+    batch = WriteBatch()
+    view.write_to(batch)
+    batch.put(undo_key(node.hash), encode_block_undo(result.undo))
+    batch.put(TIP_KEY, node.hash)
+    data.add_dirty_index(batch)
+    batch.put(index_key(node.hash), node.record(status).encode())
+    data.store.write(batch, sync=True)
+    node.status = status
+    data.active.push(node)
+    return stored.block
+
+
+def disconnect_tip(data: ChainData) -> Block:
+    """Disconnect the tip in one synced batch."""
+    node = data.active.tip
+    if node.parent is None:
+        raise CorruptChainstate("asked to disconnect the genesis block")
+    stored = data.blocks.get(node.hash)
+    raw_undo = data.store.get(undo_key(node.hash))
+    if raw_undo is None:
+        raise CorruptChainstate(f"no undo data for active block {stored.block.header.hash_hex}")
+    view = BlockCoinsView(data.coins)
+    disconnect_block(stored.block, node.height, decode_block_undo(raw_undo), view)
+    batch = WriteBatch()
+    view.write_to(batch)
+    batch.put(TIP_KEY, node.parent.hash)
+    data.add_dirty_index(batch)
+    data.store.write(batch, sync=True)
+    data.active.pop()
+    return stored.block
+
+
+def activate_best_chain(data: ChainData, invalid: tuple[InvalidBlock, ...] = ()) -> ChainUpdate:
+    """Move the active chain to the best valid candidate; the net change is returned.
+
+    `invalid` are failures found before activation (orphans refused on arrival), reported
+    with those found here.
+    """
+    start = data.active.tip
+    failures = list(invalid)
+    while True:
+        target = find_most_work_chain(data.candidates, data.active)
+        if target is data.active.tip:
+            break
+        if not _step_towards(data, target, failures):
+            data.candidates.rebuild(data.index, valid_floor(data.active.tip))
+    data.candidates.prune(data.active.tip)
+    data.persist_index()
+    return _net_update(data, start, tuple(failures))
+
+
+def _step_towards(data: ChainData, target: BlockNode, failures: list[InvalidBlock]) -> bool:
+    """Disconnect to the fork with `target`, connect towards it; False if a block failed."""
+    fork = last_common_ancestor(data.active.tip, target)
+    while data.active.tip is not fork:
+        disconnect_tip(data)
+    for height in range(fork.height + 1, target.height + 1):
+        node = target.ancestor(height)
+        try:
+            connect_tip(data, node)
+        except BlockValidationError as err:
+            mark_invalid(data.index, data.candidates, node)
+            data.persist_index()
+            failures.append(InvalidBlock(node.hash, node.height, err))
+            return False
+    return True
+
+
+def _net_update(
+    data: ChainData, start: BlockNode, failures: tuple[InvalidBlock, ...]
+) -> ChainUpdate:
+    end = data.active.tip
+    fork = last_common_ancestor(start, end)
+    gone = []
+    walk = start
+    while walk is not fork:
+        gone.append(data.blocks.get(walk.hash).block)
+        assert walk.parent is not None
+        walk = walk.parent
+    added = [
+        data.blocks.get(end.ancestor(height).hash).block
+        for height in range(fork.height + 1, end.height + 1)
+    ]
+    return ChainUpdate(tuple(gone), tuple(added), end.hash, end.height, failures)

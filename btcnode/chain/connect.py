@@ -1,0 +1,178 @@
+"""Connecting and disconnecting one block against a UTXO view (Core's ConnectBlock and
+DisconnectBlock), with no storage of their own: the caller writes the view's changes, the
+undo data and the new tip in one batch.
+
+ConnectBlock, in Core's order: for each transaction, the inputs exist, are mature and cover
+the outputs (`check_tx_inputs`, reported against the block with the same reject reason),
+BIP68 sequence locks hold, the running sigop cost stays within `MAX_BLOCK_SIGOPS_COST`
+("bad-blk-sigops"), then the inputs are spent and the outputs added, so a later transaction
+of the block can spend an earlier one's outputs and two transactions cannot spend one coin.
+Then the coinbase may claim at most subsidy plus fees ("bad-cb-amount"), and last every
+input's scripts are verified by the `ScriptChecker` with the block's script flags.
+
+BIP30 (no transaction may overwrite an unspent output of an earlier one with the same txid)
+is not checked: with BIP34 active from height 1 on regtest every coinbase commits to its
+height, so txids cannot repeat without a SHA-256 collision (Core also skips BIP30 once BIP34
+is active). The context-free checks and ContextualCheckBlock ran when the block was accepted.
+
+DisconnectBlock walks the block backwards: each transaction's outputs are removed (they must
+be there, unspent, as created) and the coins its inputs spent are put back from the undo
+data. Anything else means the stored state is damaged: `CorruptChainstate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from btcnode.chain.coinsview import BlockCoinsView, is_unspendable
+from btcnode.chain.encoding import BlockUndo, CorruptChainstate
+from btcnode.chain.scriptcheck import ScriptChecker
+from btcnode.consensus.block import Block
+from btcnode.consensus.checks import MAX_BLOCK_SIGOPS_COST, money_range
+from btcnode.consensus.coins import Coin
+from btcnode.consensus.contextual import (
+    check_coinbase_value,
+    check_tx_inputs,
+    script_flags_for_block,
+    transaction_sigop_cost,
+)
+from btcnode.consensus.errors import BlockValidationError, ValidationError
+from btcnode.consensus.hashes import hash256_hex
+from btcnode.consensus.params import ChainParams
+from btcnode.consensus.script.errors import ScriptError
+from btcnode.consensus.sequence_locks import sequence_locks
+from btcnode.consensus.tx import Tx, TxOut
+
+
+@dataclass(frozen=True, slots=True)
+class BlockContext:
+    """What connecting a block needs to know of the chain below it.
+
+    `mtp_at(h)` is the median time past of the block at height h < `height` on the chain the
+    block extends (for BIP68 time locks and the parent's median time past).
+    """
+
+    height: int
+    params: ChainParams
+    mtp_at: Callable[[int], int]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectResult:
+    undo: BlockUndo
+    fees: int
+    inputs: int  # number of inputs whose scripts were checked
+
+
+def connect_block(
+    block: Block,
+    ctx: BlockContext,
+    view: BlockCoinsView,
+    checker: ScriptChecker,
+    *,
+    tx_bytes: Sequence[bytes] | None = None,
+) -> ConnectResult:
+    """Apply `block` to `view`; raises `BlockValidationError` with Core's reject reason.
+
+    On error the view holds partial changes and must be dropped. `tx_bytes`, the block's
+    transactions as serialized, saves the script checker serializing them again.
+    """
+    flags = script_flags_for_block(ctx.height, ctx.params)
+    enforce_bip68 = ctx.height >= ctx.params.csv_height
+    undo: list[tuple[Coin, ...]] = []
+    spent_outputs: list[tuple[TxOut, ...]] = []
+    fees = sigop_cost = inputs = 0
+    for position, tx in enumerate(block.txs):
+        if position > 0:
+            fees += _check_inputs(tx, position, ctx, view, enforce_bip68)
+        sigop_cost += transaction_sigop_cost(tx, view, flags)
+        if sigop_cost > MAX_BLOCK_SIGOPS_COST:
+            raise BlockValidationError("bad-blk-sigops", f"too many sigops at tx {position}")
+        if position > 0:
+            coins = _spend_inputs(tx, view)
+            undo.append(coins)
+            spent_outputs.append(tuple(coin.out for coin in coins))
+            inputs += len(coins)
+        _add_outputs(tx, position == 0, ctx.height, view)
+    check_coinbase_value(block, fees, ctx.height, ctx.params)
+    if spent_outputs:
+        try:
+            checker.check_block(block, spent_outputs, flags, tx_bytes=tx_bytes)
+        except ScriptError as err:
+            raise BlockValidationError(err.reject_reason, err.debug) from err
+    return ConnectResult(tuple(undo), fees, inputs)
+
+
+def _check_inputs(
+    tx: Tx, position: int, ctx: BlockContext, view: BlockCoinsView, enforce_bip68: bool
+) -> int:
+    """check_tx_inputs and the sequence locks of one transaction; returns its fee."""
+    try:
+        fee = check_tx_inputs(tx, view, ctx.height, ctx.params)
+    except ValidationError as err:
+        raise BlockValidationError(
+            err.reject_reason, f"tx {position} {hash256_hex(tx.txid)}: {err.debug}"
+        ) from err
+    if not money_range(fee):
+        raise BlockValidationError(
+            "bad-txns-accumulated-fee-outofrange", f"tx {position} fee {fee}"
+        )
+    prev_heights = []
+    for txin in tx.vin:
+        coin = view.get_coin(txin.prevout)
+        assert coin is not None, "check_tx_inputs found every input"
+        prev_heights.append(coin.height)
+    if not sequence_locks(tx, enforce_bip68, prev_heights, ctx.mtp_at, ctx.height):
+        raise BlockValidationError(
+            "bad-txns-nonfinal",
+            f"contains a non-BIP68-final transaction: tx {position} {hash256_hex(tx.txid)}",
+        )
+    return fee
+
+
+def _spend_inputs(tx: Tx, view: BlockCoinsView) -> tuple[Coin, ...]:
+    coins = []
+    for txin in tx.vin:
+        coin = view.spend(txin.prevout)
+        assert coin is not None, "check_tx_inputs found every input"
+        coins.append(coin)
+    return tuple(coins)
+
+
+def _add_outputs(tx: Tx, is_coinbase: bool, height: int, view: BlockCoinsView) -> None:
+    txid = tx.txid
+    for n, out in enumerate(tx.vout):
+        if not is_unspendable(out.script_pubkey):
+            view.add_new(txid, n, Coin(out, height, is_coinbase))
+
+
+def disconnect_block(block: Block, height: int, undo: BlockUndo, view: BlockCoinsView) -> None:
+    """Undo `block` (at `height`) in `view`; raises `CorruptChainstate` if the stored coins
+    or the undo data do not match the block."""
+    where = f"block {block.header.hash_hex} at height {height}"
+    if len(undo) != len(block.txs) - 1:
+        raise CorruptChainstate(f"{where}: undo data for {len(undo)} txs, block has more")
+    for position in range(len(block.txs) - 1, -1, -1):
+        tx = block.txs[position]
+        _remove_outputs(tx, position == 0, height, view, where)
+        if position == 0:
+            continue
+        tx_undo = undo[position - 1]
+        if len(tx_undo) != len(tx.vin):
+            raise CorruptChainstate(f"{where}: tx {position} undo has {len(tx_undo)} coins")
+        for txin, coin in zip(reversed(tx.vin), reversed(tx_undo), strict=True):
+            if view.add(txin.prevout.txid, txin.prevout.n, coin) is not None:
+                raise CorruptChainstate(f"{where}: restoring {txin.prevout} overwrites a coin")
+
+
+def _remove_outputs(
+    tx: Tx, is_coinbase: bool, height: int, view: BlockCoinsView, where: str
+) -> None:
+    txid = tx.txid
+    for n, out in enumerate(tx.vout):
+        if is_unspendable(out.script_pubkey):
+            continue
+        coin = view.spend_parts(txid, n)
+        if coin != Coin(out, height, is_coinbase):
+            raise CorruptChainstate(f"{where}: output {n} of {hash256_hex(txid)} is {coin}")
