@@ -37,6 +37,7 @@ ZERO_HASH = bytes(32)
 _I32 = struct.Struct("<i")
 _U32 = struct.Struct("<I")
 _I64 = struct.Struct("<q")
+_OUTPOINT = struct.Struct("<32sI")
 _NULL_TXOUT = _I64.pack(-1) + b"\x00"  # CTxOut() in SIGHASH_SINGLE: value -1, empty script
 
 
@@ -86,17 +87,13 @@ class PrecomputedTxData:
     @property
     def hash_prevouts(self) -> bytes:
         if self._hash_prevouts is None:
-            self._hash_prevouts = _sha256d(
-                b"".join(txin.prevout.serialize() for txin in self.tx.vin)
-            )
+            self._hash_prevouts = _sha256d(b"".join([op for op, _ in self.legacy_inputs]))
         return self._hash_prevouts
 
     @property
     def hash_sequence(self) -> bytes:
         if self._hash_sequence is None:
-            self._hash_sequence = _sha256d(
-                b"".join(_U32.pack(txin.sequence) for txin in self.tx.vin)
-            )
+            self._hash_sequence = _sha256d(b"".join([seq for _, seq in self.legacy_inputs]))
         return self._hash_sequence
 
     @property
@@ -111,8 +108,10 @@ class PrecomputedTxData:
     def legacy_inputs(self) -> list[tuple[bytes, bytes]]:
         """(serialized outpoint, serialized sequence) per input."""
         if self._legacy_inputs is None:
+            pack_outpoint, pack_u32 = _OUTPOINT.pack, _U32.pack
             self._legacy_inputs = [
-                (txin.prevout.serialize(), _U32.pack(txin.sequence)) for txin in self.tx.vin
+                (pack_outpoint(txin.prevout.txid, txin.prevout.n), pack_u32(txin.sequence))
+                for txin in self.tx.vin
             ]
         return self._legacy_inputs
 
@@ -120,7 +119,14 @@ class PrecomputedTxData:
     def legacy_outputs(self) -> bytes:
         """Every output serialized, without the count."""
         if self._legacy_outputs is None:
-            self._legacy_outputs = b"".join(txout.serialize() for txout in self.tx.vout)
+            pack_i64 = _I64.pack
+            parts: list[bytes] = []
+            for txout in self.tx.vout:
+                script = txout.script_pubkey
+                size = len(script)
+                length = bytes((size,)) if size < 0xFD else ser_compact_size(size)
+                parts += (pack_i64(txout.value), length, script)
+            self._legacy_outputs = b"".join(parts)
         return self._legacy_outputs
 
 

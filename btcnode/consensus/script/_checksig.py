@@ -10,9 +10,9 @@ requires failed signatures to be empty.
 
 from __future__ import annotations
 
+from btcnode.consensus.script import _flagbits as F
 from btcnode.consensus.script._state import MAX_OPS_PER_SCRIPT, ExecState
 from btcnode.consensus.script.errors import ScriptErr, ScriptError
-from btcnode.consensus.script.flags import ScriptFlags
 from btcnode.consensus.script.num import clamp_int, script_num_decode
 from btcnode.consensus.script.opcodes import Op
 from btcnode.consensus.script.ops import push_data
@@ -80,7 +80,7 @@ def _script_code(st: ExecState, signatures: list[bytes]) -> bytes:
     if st.sigversion is SigVersion.BASE:
         for sig in signatures:
             script_code, found = find_and_delete(script_code, push_data(sig))
-            if found and st.flags & ScriptFlags.CONST_SCRIPTCODE:
+            if found and st.flags & F.CONST_SCRIPTCODE:
                 raise ScriptError(ScriptErr.SIG_FINDANDDELETE, debug=f"signature {sig.hex()}")
     return script_code
 
@@ -97,7 +97,7 @@ def op_checksig(st: ExecState, opcode: int) -> None:
         raise ScriptError(ScriptErr.INVALID_STACK_OPERATION, debug="CHECKSIG needs 2 items")
     sig, pubkey = stack[-2], stack[-1]
     success = _check_one(st, sig, pubkey, _script_code(st, [sig]))
-    if not success and sig and st.flags & ScriptFlags.NULLFAIL:
+    if not success and sig and st.flags & F.NULLFAIL:
         raise ScriptError(ScriptErr.NULLFAIL, debug=f"signature {sig.hex()}")
     del stack[-2:]
     if opcode == Op.OP_CHECKSIGVERIFY:
@@ -146,13 +146,13 @@ def op_checkmultisig(st: ExecState, opcode: int) -> None:
         ikey += 1
         if sigs - isig > keys - ikey:
             success = False  # more signatures left than keys: give up early
-    if not success and st.flags & ScriptFlags.NULLFAIL and any(signatures):
+    if not success and st.flags & F.NULLFAIL and any(signatures):
         raise ScriptError(ScriptErr.NULLFAIL, debug="a failed CHECKMULTISIG signature")
     del stack[-keys - sigs - 2 :]
     # Core's off-by-one: one more item is consumed; NULLDUMMY (BIP147) requires it empty.
     if not stack:
         raise ScriptError(ScriptErr.INVALID_STACK_OPERATION, debug="no CHECKMULTISIG dummy")
-    if st.flags & ScriptFlags.NULLDUMMY and stack[-1]:
+    if st.flags & F.NULLDUMMY and stack[-1]:
         raise ScriptError(ScriptErr.SIG_NULLDUMMY, debug=f"dummy {stack[-1].hex()}")
     stack.pop()
     if opcode == Op.OP_CHECKMULTISIGVERIFY:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from btcnode.consensus.hashes import hash160, ripemd160, sha1, sha256, sha256d
+from btcnode.consensus.script import _flagbits as F
 from btcnode.consensus.script._checksig import op_checkmultisig, op_checksig
 from btcnode.consensus.script._state import ExecState, Handler
 from btcnode.consensus.script.errors import ScriptErr, ScriptError
-from btcnode.consensus.script.flags import ScriptFlags
 from btcnode.consensus.script.num import (
     LOCKTIME_MAX_NUM_SIZE,
     cast_to_bool,
@@ -56,7 +56,7 @@ def op_nop(st: ExecState, opcode: int) -> None:
 
 def op_upgradable_nop(st: ExecState, opcode: int) -> None:
     """OP_NOP1, OP_NOP4..OP_NOP10: reserved for soft forks."""
-    if st.flags & ScriptFlags.DISCOURAGE_UPGRADABLE_NOPS:
+    if st.flags & F.DISCOURAGE_UPGRADABLE_NOPS:
         raise ScriptError(ScriptErr.DISCOURAGE_UPGRADABLE_NOPS, debug=Op(opcode).name)
 
 
@@ -68,7 +68,7 @@ def op_if(st: ExecState, opcode: int) -> None:
         if not stack:
             raise ScriptError(ScriptErr.INVALID_STACK_OPERATION, debug="IF on an empty stack")
         top = stack[-1]
-        minimal_if = st.sigversion is SigVersion.WITNESS_V0 and st.flags & ScriptFlags.MINIMALIF
+        minimal_if = st.sigversion is SigVersion.WITNESS_V0 and st.flags & F.MINIMALIF
         if minimal_if and (len(top) > 1 or (len(top) == 1 and top[0] != 1)):
             raise ScriptError(ScriptErr.MINIMALIF, debug=f"argument {top.hex()}")
         value = cast_to_bool(top)
@@ -118,7 +118,7 @@ def _locktime_operand(st: ExecState) -> int:
 
 
 def op_checklocktimeverify(st: ExecState, opcode: int) -> None:
-    if not st.flags & ScriptFlags.CHECKLOCKTIMEVERIFY:
+    if not st.flags & F.CHECKLOCKTIMEVERIFY:
         return None  # not enabled: OP_NOP2, not discouraged (flags stay backward compatible)
     lock_time = _locktime_operand(st)
     if not st.checker.check_lock_time(lock_time):
@@ -127,7 +127,7 @@ def op_checklocktimeverify(st: ExecState, opcode: int) -> None:
 
 
 def op_checksequenceverify(st: ExecState, opcode: int) -> None:
-    if not st.flags & ScriptFlags.CHECKSEQUENCEVERIFY:
+    if not st.flags & F.CHECKSEQUENCEVERIFY:
         return None  # not enabled: OP_NOP3, not discouraged (flags stay backward compatible)
     sequence = _locktime_operand(st)
     if sequence & SEQUENCE_LOCKTIME_DISABLE_FLAG:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from btcnode.consensus.script.flags import ScriptFlags
+from btcnode.consensus.script._flagbits import MINIMALDATA
 from btcnode.consensus.sighash import SigVersion
 
 MAX_SCRIPT_ELEMENT_SIZE = 520  # BIP16 era limit on any pushed or witness element
@@ -65,7 +65,7 @@ class ExecState:
         self.script = script
         self.codesep_pos = 0  # the scriptCode starts here (after the last OP_CODESEPARATOR)
         self.pc = 0  # position after the op being executed
-        self.require_minimal = bool(flags & ScriptFlags.MINIMALDATA)
+        self.require_minimal = bool(flags & MINIMALDATA)
         self.op_count = 0
 
 

@@ -12,6 +12,7 @@ non-push ops (CHECKMULTISIG adds its key count), at most 1,000 items on both sta
 
 from __future__ import annotations
 
+from btcnode.consensus.script import _flagbits as F
 from btcnode.consensus.script._handlers import HANDLERS
 from btcnode.consensus.script._state import (
     MAX_OPS_PER_SCRIPT,
@@ -21,7 +22,6 @@ from btcnode.consensus.script._state import (
     SignatureChecker,
 )
 from btcnode.consensus.script.errors import ScriptErr, ScriptError
-from btcnode.consensus.script.flags import ScriptFlags
 from btcnode.consensus.script.opcodes import Op
 from btcnode.consensus.script.ops import MAX_SCRIPT_SIZE
 from btcnode.consensus.sighash import SigVersion
@@ -97,8 +97,9 @@ def eval_script(
     """Run `script` on `stack` (Core's EvalScript); raises ScriptError on failure."""
     if len(script) > MAX_SCRIPT_SIZE:
         raise ScriptError(ScriptErr.SCRIPT_SIZE, debug=f"{len(script)} bytes")
+    flags = int(flags)
     st = ExecState(stack, script, flags, checker, sigversion)
-    const_scriptcode = sigversion is SigVersion.BASE and flags & ScriptFlags.CONST_SCRIPTCODE
+    const_scriptcode = sigversion is SigVersion.BASE and flags & F.CONST_SCRIPTCODE
     handlers = HANDLERS
     altstack = st.altstack
     pos, end = 0, len(script)

@@ -15,8 +15,8 @@ failed check (False), never an error.
 
 from __future__ import annotations
 
+from btcnode.consensus.script import _flagbits as F
 from btcnode.consensus.script.errors import ScriptErr, ScriptError
-from btcnode.consensus.script.flags import ScriptFlags
 from btcnode.consensus.sighash import SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_SINGLE
 
 try:  # libsecp256k1 through coincurve's cffi binding: parse compact (r, s) directly
@@ -110,6 +110,23 @@ def _read_lax_integer(der: bytes, pos: int) -> tuple[int, int, int] | None:
 def parse_der_lax(der: bytes) -> tuple[int, int] | None:
     """Core's ecdsa_signature_parse_der_lax on a signature without its hash type byte."""
     size = len(der)
+    # The common case first: the BIP66 shape with short-form lengths and nothing trailing,
+    # where the lax parser reads exactly the two integers below.
+    if 8 <= size < 0x82 and der[0] == 0x30 and der[1] == size - 2 and der[2] == 0x02:
+        len_r = der[3]
+        s_at = 4 + len_r
+        shaped = len_r < 0x80 and s_at + 2 <= size and der[s_at] == 0x02
+        if shaped and der[s_at + 1] == size - s_at - 2:
+            r = int.from_bytes(der[4:s_at], "big")
+            s = int.from_bytes(der[s_at + 2 :], "big")
+            if r >= SECP256K1_ORDER or s >= SECP256K1_ORDER:
+                return 0, 0  # overflow: a parsed but invalid signature
+            return r, s
+    return _parse_der_lax_general(der)
+
+
+def _parse_der_lax_general(der: bytes) -> tuple[int, int] | None:
+    size = len(der)
     if size == 0 or der[0] != 0x30:
         return None
     if size == 1:
@@ -172,20 +189,19 @@ def check_signature_encoding(sig: bytes, flags: int) -> None:
     """Core's CheckSignatureEncoding: raises SIG_DER, SIG_HIGH_S or SIG_HASHTYPE."""
     if not sig:
         return  # the empty signature is the compact way to fail a CHECKSIG on purpose
-    strict = ScriptFlags.DERSIG | ScriptFlags.LOW_S | ScriptFlags.STRICTENC
-    if flags & strict and not is_valid_signature_encoding(sig):
+    if flags & F.STRICT_DER and not is_valid_signature_encoding(sig):
         raise ScriptError(ScriptErr.SIG_DER, debug=f"signature {sig.hex()}")
-    if flags & ScriptFlags.LOW_S and not is_low_der_signature(sig):
+    if flags & F.LOW_S and not is_low_der_signature(sig):
         raise ScriptError(ScriptErr.SIG_HIGH_S, debug=f"signature {sig.hex()}")
-    if flags & ScriptFlags.STRICTENC and not is_defined_hashtype_signature(sig):
+    if flags & F.STRICTENC and not is_defined_hashtype_signature(sig):
         raise ScriptError(ScriptErr.SIG_HASHTYPE, debug=f"hash type {sig[-1]:#x}")
 
 
 def check_pubkey_encoding(pubkey: bytes, flags: int, witness_v0: bool) -> None:
     """Core's CheckPubKeyEncoding: raises PUBKEYTYPE or WITNESS_PUBKEYTYPE."""
-    if flags & ScriptFlags.STRICTENC and not is_compressed_or_uncompressed_pubkey(pubkey):
+    if flags & F.STRICTENC and not is_compressed_or_uncompressed_pubkey(pubkey):
         raise ScriptError(ScriptErr.PUBKEYTYPE, debug=f"public key {pubkey.hex()}")
-    if flags & ScriptFlags.WITNESS_PUBKEYTYPE and witness_v0 and not is_compressed_pubkey(pubkey):
+    if flags & F.WITNESS_PUBKEYTYPE and witness_v0 and not is_compressed_pubkey(pubkey):
         raise ScriptError(ScriptErr.WITNESS_PUBKEYTYPE, debug=f"public key {pubkey.hex()}")
 
 

@@ -23,10 +23,11 @@ from collections.abc import Sequence
 
 from btcnode.consensus.errors import ChainMisuse, SerializationError
 from btcnode.consensus.hashes import hash160, sha256
+from btcnode.consensus.script import _flagbits as F
 from btcnode.consensus.script._state import MAX_SCRIPT_ELEMENT_SIZE
 from btcnode.consensus.script.checker import TransactionSignatureChecker
 from btcnode.consensus.script.errors import ScriptErr, ScriptError
-from btcnode.consensus.script.flags import MANDATORY_FLAGS, STANDARD_FLAGS, ScriptFlags
+from btcnode.consensus.script.flags import MANDATORY_FLAGS, STANDARD_FLAGS
 from btcnode.consensus.script.interpreter import SignatureChecker, eval_script
 from btcnode.consensus.script.num import cast_to_bool
 from btcnode.consensus.script.ops import (
@@ -55,25 +56,18 @@ PAY_TO_ANCHOR_PROGRAM = b"\x4e\x73"  # Core's IsPayToAnchor: witness v1, not P2S
 
 # Flags whose failure the mempool reports as non-mandatory (Core's
 # STANDARD_NOT_MANDATORY_VERIFY_FLAGS).
-STANDARD_NOT_MANDATORY_FLAGS = STANDARD_FLAGS & ~MANDATORY_FLAGS
-
-_KNOWN_FLAGS = 0
-for _flag in ScriptFlags:
-    _KNOWN_FLAGS |= _flag
-_P2SH, _WITNESS = int(ScriptFlags.P2SH), int(ScriptFlags.WITNESS)
-_CLEANSTACK, _TAPROOT = int(ScriptFlags.CLEANSTACK), int(ScriptFlags.TAPROOT)
-_NULLFAIL = int(ScriptFlags.NULLFAIL)
+STANDARD_NOT_MANDATORY_FLAGS = int(STANDARD_FLAGS & ~MANDATORY_FLAGS)
 
 
 def check_flags(flags: int) -> None:
     """Refuse flag sets the interpreter cannot honour (Core asserts on the combinations)."""
-    if flags & ~_KNOWN_FLAGS or flags < 0:
-        raise ChainMisuse(f"unknown script verification flags {flags & ~_KNOWN_FLAGS:#x}")
-    if flags & _TAPROOT:
+    if flags & ~F.KNOWN or flags < 0:
+        raise ChainMisuse(f"unknown script verification flags {flags & ~F.KNOWN:#x}")
+    if flags & F.TAPROOT:
         raise ChainMisuse("Taproot (BIP341/342) is not supported: do not pass ScriptFlags.TAPROOT")
-    if flags & _WITNESS and not flags & _P2SH:
+    if flags & F.WITNESS and not flags & F.P2SH:
         raise ChainMisuse("ScriptFlags.WITNESS requires ScriptFlags.P2SH")
-    if flags & _CLEANSTACK and not (flags & _P2SH and flags & _WITNESS):
+    if flags & F.CLEANSTACK and not (flags & F.P2SH and flags & F.WITNESS):
         raise ChainMisuse("ScriptFlags.CLEANSTACK requires ScriptFlags.P2SH and WITNESS")
 
 
@@ -130,7 +124,7 @@ def verify_witness_program(
         )
     if version == 1 and not is_p2sh and program == PAY_TO_ANCHOR_PROGRAM:
         return None
-    if flags & ScriptFlags.DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM:
+    if flags & F.DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM:
         raise ScriptError(
             ScriptErr.DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM, debug=f"witness version {version}"
         )
@@ -145,27 +139,28 @@ def verify_script_sig(
     checker: SignatureChecker,
 ) -> None:
     """Core's VerifyScript: raises ScriptError unless `script_sig` (and `witness`) unlock."""
-    if flags & ScriptFlags.SIGPUSHONLY and not is_push_only(script_sig):
+    flags = int(flags)
+    if flags & F.SIGPUSHONLY and not is_push_only(script_sig):
         raise ScriptError(ScriptErr.SIG_PUSHONLY)
     # CVE-2010-5141: evaluated one after the other on one stack, never concatenated.
     stack: list[bytes] = []
     eval_script(stack, script_sig, flags, checker, SigVersion.BASE)
-    stack_copy = list(stack) if flags & _P2SH else []
+    stack_copy = list(stack) if flags & F.P2SH else []
     eval_script(stack, script_pubkey, flags, checker, SigVersion.BASE)
     _require_true(stack)
     had_witness = False
-    program = witness_program(script_pubkey) if flags & _WITNESS else None
+    program = witness_program(script_pubkey) if flags & F.WITNESS else None
     if program is not None:
         had_witness = True
         if script_sig:
             raise ScriptError(ScriptErr.WITNESS_MALLEATED)  # must be exactly empty
         verify_witness_program(witness, *program, flags, checker, is_p2sh=False)
         stack = stack[:1]  # a witness program leaves no clean stack to check
-    if flags & _P2SH and is_p2sh(script_pubkey):
+    if flags & F.P2SH and is_p2sh(script_pubkey):
         had_witness, stack = _verify_p2sh(script_sig, stack_copy, witness, flags, checker)
-    if flags & _CLEANSTACK and len(stack) != 1:
+    if flags & F.CLEANSTACK and len(stack) != 1:
         raise ScriptError(ScriptErr.CLEANSTACK, debug=f"{len(stack)} items left")
-    if flags & _WITNESS and not had_witness and witness:
+    if flags & F.WITNESS and not had_witness and witness:
         raise ScriptError(ScriptErr.WITNESS_UNEXPECTED)
 
 
@@ -183,7 +178,7 @@ def _verify_p2sh(
     redeem_script = stack.pop()
     eval_script(stack, redeem_script, flags, checker, SigVersion.BASE)
     _require_true(stack)
-    program = witness_program(redeem_script) if flags & _WITNESS else None
+    program = witness_program(redeem_script) if flags & F.WITNESS else None
     if program is None:
         return False, stack
     if script_sig != push_data(redeem_script):
@@ -211,7 +206,7 @@ def _p2pkh_parts(script_sig: bytes) -> tuple[bytes, bytes] | None:
 
 def _finish_checksig(ok: bool, sig: bytes, flags: int) -> None:
     if not ok:
-        if sig and flags & _NULLFAIL:
+        if sig and flags & F.NULLFAIL:
             raise ScriptError(ScriptErr.NULLFAIL, debug=f"signature {sig.hex()}")
         raise ScriptError(ScriptErr.EVAL_FALSE, debug="signature does not verify")
 
@@ -228,7 +223,7 @@ def _verify_p2pkh(
     check_pubkey_encoding(pubkey, flags, False)
     digest = legacy_digest(b"\x19" + script_pubkey, tx, n_in, sig[-1], txdata)
     _finish_checksig(verify_ecdsa(sig[:-1], pubkey, digest), sig, flags)
-    if flags & _WITNESS and tx.vin[n_in].witness:
+    if flags & F.WITNESS and tx.vin[n_in].witness:
         raise ScriptError(ScriptErr.WITNESS_UNEXPECTED)
 
 
@@ -270,7 +265,7 @@ def _verify_spend(tx: Tx, n_in: int, spent: TxOut, flags: int, txdata: Precomput
     elif (
         len(script_pubkey) == 22
         and script_pubkey[:2] == b"\x00\x14"
-        and flags & _WITNESS
+        and flags & F.WITNESS
         and not txin.script_sig
     ):
         return _verify_p2wpkh(tx, n_in, script_pubkey[2:], spent.value, flags, txdata)
@@ -298,6 +293,7 @@ def verify_input(
         raise ChainMisuse(f"input index {n_in} out of range for {len(tx.vin)} inputs")
     if len(spent_outputs) != len(tx.vin):
         raise ChainMisuse(f"{len(spent_outputs)} spent outputs for {len(tx.vin)} inputs")
+    flags = int(flags)
     check_flags(flags)
     if txdata is None:
         txdata = PrecomputedTxData(tx, spent_outputs)
@@ -322,6 +318,7 @@ def verify_input_policy(
     ScriptError is non-mandatory (TxResult.NOT_STANDARD); otherwise it stays mandatory.
     Either way it names the error of the check under `flags`.
     """
+    flags = int(flags)
     try:
         verify_input(tx, n_in, spent_outputs, flags, txdata)
     except ScriptError as err:
@@ -347,6 +344,7 @@ def verify_script(script_pubkey: bytes, amount: int, tx_to: bytes, n_in: int, fl
         raise ChainMisuse(f"tx_to does not decode: {err.debug}") from err
     if not 0 <= n_in < len(tx.vin):
         raise ChainMisuse(f"input index {n_in} out of range for {len(tx.vin)} inputs")
+    flags = int(flags)
     check_flags(flags)
     try:
         _verify_spend(tx, n_in, TxOut(amount, script_pubkey), flags, PrecomputedTxData(tx))
