@@ -41,8 +41,8 @@ from btcnode.consensus.sighash import (
 )
 from btcnode.consensus.subsidy import block_subsidy
 from btcnode.consensus.tx import OutPoint, Tx, TxIn, TxOut
+from btcnode.miner import scan_nonces
 from btcnode.miner.assemble import BLOCK_VERSION, create_coinbase
-from btcnode.miner.cpu import scan_nonces
 from btcnode.signing import p2pkh_script_for, p2wpkh_script_for, sign_inputs
 from common.runtime import write_file_atomic
 

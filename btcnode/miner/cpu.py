@@ -15,7 +15,6 @@ selection code stay free of both.
 from __future__ import annotations
 
 import enum
-import hashlib
 import multiprocessing
 import os
 import queue
@@ -28,11 +27,9 @@ from multiprocessing.synchronize import Event
 from btcnode.consensus.block import Block
 from btcnode.consensus.errors import ChainError, ChainMisuse
 from btcnode.consensus.pow_target import bits_to_target
+from btcnode.miner._grind import DEFAULT_CHECK_EVERY, NONCE_SPACE, scan_nonces
 from btcnode.miner.template import MAX_EXTRA_NONCE, BlockTemplate
 
-NONCE_SPACE = 1 << 32  # the header's nonce field is a uint32
-DEFAULT_CHECK_EVERY = 1 << 14  # hashes between looks at the stop signal (~15 ms at 1 MH/s)
-MIDSTATE_BYTES = 64  # SHA-256 block size: the header prefix hashed once per round
 JOIN_TIMEOUT_S = 10.0  # a worker that has not exited this long after a stop is killed
 
 
@@ -62,38 +59,6 @@ def nonce_ranges(space: int, workers: int) -> list[tuple[int, int]]:
         raise ChainMisuse(f"cannot split {space} nonces between {workers} workers")
     edges = [space * i // workers for i in range(workers + 1)]
     return [(edges[i], edges[i + 1]) for i in range(workers) if edges[i] < edges[i + 1]]
-
-
-def scan_nonces(
-    header76: bytes,
-    target: int,
-    start: int,
-    stop: int,
-    signals: tuple[Event, Event] | None = None,
-    check_every: int = DEFAULT_CHECK_EVERY,
-) -> tuple[int | None, int]:
-    """(first nonce in `[start, stop)` whose header hash is <= target or None, hashes done).
-
-    `header76` is the header without its nonce. Returns early, with None, once either
-    signal (stop, found) is set.
-    """
-    midstate = hashlib.sha256(header76[:MIDSTATE_BYTES])
-    tail = header76[MIDSTATE_BYTES:]
-    sha256 = hashlib.sha256
-    top_byte = target >> 248  # the hash's last byte is its most significant
-    nonce = start
-    while nonce < stop:
-        if signals is not None and (signals[0].is_set() or signals[1].is_set()):
-            return None, nonce - start
-        chunk_end = min(stop, nonce + check_every)
-        for n in range(nonce, chunk_end):
-            state = midstate.copy()
-            state.update(tail + n.to_bytes(4, "little"))
-            digest = sha256(state.digest()).digest()
-            if digest[31] <= top_byte and int.from_bytes(digest, "little") <= target:
-                return n, n - start + 1
-        nonce = chunk_end
-    return None, stop - start
 
 
 def _worker(

@@ -11,14 +11,28 @@ what a miner does each time a 32-bit nonce space is spent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from btcnode.consensus.block import Block, BlockHeader, merkle_root
+from btcnode.consensus.checks import legacy_sigop_count
+from btcnode.consensus.coins import ChainView
 from btcnode.consensus.errors import ChainMisuse
 from btcnode.consensus.hashes import sha256d
+from btcnode.consensus.params import MAX_MONEY
+from btcnode.consensus.pow import AncestorLookup, HeaderInfo, next_work_required
 from btcnode.consensus.pow_target import bits_to_target
 from btcnode.consensus.script.ops import push_int
-from btcnode.consensus.tx import Tx
-from btcnode.miner.assemble import create_coinbase
+from btcnode.consensus.subsidy import block_subsidy
+from btcnode.consensus.tx import WITNESS_SCALE_FACTOR, Tx
+from btcnode.miner._select import (
+    COINBASE_RESERVED_SIGOPS_COST,
+    COINBASE_RESERVED_WEIGHT,
+    DEFAULT_BLOCK_MAX_WEIGHT,
+    DEFAULT_BLOCK_MIN_TX_FEE,
+    PoolView,
+    select_packages,
+)
+from btcnode.miner.assemble import BLOCK_VERSION, create_coinbase
 
 MAX_EXTRA_NONCE = (1 << 63) - 1  # the extra nonce is a script number of at most 8 bytes
 MAX_COINBASE_SCRIPT_SIG = 100  # Core's CheckTransaction: a coinbase scriptSig is 2-100 bytes
@@ -122,3 +136,89 @@ class BlockTemplate:
         """The block for `extra_nonce` and `nonce` (unsolved unless the nonce happens to be)."""
         coinbase, header = self._parts(extra_nonce, nonce)
         return Block(header, (coinbase, *self.txs))
+
+
+class MiningChain(ChainView, Protocol):
+    """What a template needs of the chain beyond `ChainView`: the tip's header fields and
+    the active chain's headers by height, for the difficulty rule (the chainstate has both)."""
+
+    @property
+    def tip(self) -> HeaderInfo: ...
+
+    def block_hash_at(self, height: int) -> bytes: ...
+
+    def get_index(self, block_hash: bytes) -> HeaderInfo | None: ...
+
+
+def _ancestor_lookup(chain: MiningChain) -> AncestorLookup:
+    def ancestor(height: int) -> HeaderInfo:
+        info = chain.get_index(chain.block_hash_at(height))
+        if info is None:
+            raise ChainMisuse(f"the active chain has no header at height {height}")
+        return info
+
+    return ancestor
+
+
+def _check_coinbase_fits(coinbase_script: bytes, height: int) -> None:
+    """The coinbase, at its largest extra nonce, must fit the room selection reserved."""
+    probe = create_coinbase(
+        height,
+        coinbase_script,
+        MAX_MONEY,
+        witness_root=bytes(32),
+        extra_nonce=push_int(MAX_EXTRA_NONCE),
+    )
+    if probe.weight > COINBASE_RESERVED_WEIGHT:
+        raise ChainMisuse(
+            f"a coinbase paying to this {len(coinbase_script)}-byte script weighs "
+            f"{probe.weight}, more than the {COINBASE_RESERVED_WEIGHT} reserved for it"
+        )
+    sigop_cost = legacy_sigop_count(probe) * WITNESS_SCALE_FACTOR
+    if sigop_cost > COINBASE_RESERVED_SIGOPS_COST:
+        raise ChainMisuse(
+            f"the coinbase script costs {sigop_cost} sigops, more than the "
+            f"{COINBASE_RESERVED_SIGOPS_COST} reserved for it"
+        )
+
+
+def build_template(
+    chain: MiningChain,
+    mempool: PoolView,
+    coinbase_script: bytes,
+    now: int,
+    *,
+    max_weight: int = DEFAULT_BLOCK_MAX_WEIGHT,
+    min_fee_rate: int = DEFAULT_BLOCK_MIN_TX_FEE,
+) -> BlockTemplate:
+    """The next block on `chain`'s tip from `mempool`, paying `coinbase_script` (CreateNewBlock).
+
+    `now` is the caller's (network-adjusted) time; the block's time is at least the tip's
+    median time past plus one. `min_fee_rate` is in satoshis per 1000 vbytes.
+    """
+    params = chain.params
+    height = chain.tip_height + 1
+    _check_coinbase_fits(coinbase_script, height)
+    mtp = chain.median_time_past(chain.tip_height)
+    selection = select_packages(
+        mempool,
+        height=height,
+        lock_time_cutoff=mtp,  # BIP113: lock times compare with the parent's median time past
+        max_weight=max_weight,
+        min_fee_rate=min_fee_rate,
+    )
+    block_time = max(mtp + 1, now)
+    bits = next_work_required(chain.tip, block_time, params, _ancestor_lookup(chain))
+    return BlockTemplate(
+        version=BLOCK_VERSION,
+        prev_hash=chain.tip_hash,
+        height=height,
+        time=block_time,
+        bits=bits,
+        coinbase_script=coinbase_script,
+        coinbase_value=block_subsidy(height, params) + selection.total_fees,
+        txs=selection.txs,
+        fees=selection.fees,
+        sigop_costs=selection.sigop_costs,
+        commit_witness=height >= params.segwit_height,
+    )

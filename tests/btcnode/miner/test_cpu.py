@@ -12,13 +12,9 @@ from btcnode.consensus.errors import ChainMisuse
 from btcnode.consensus.params import REGTEST
 from btcnode.consensus.pow_target import bits_to_target
 from btcnode.consensus.subsidy import block_subsidy
+from btcnode.miner import scan_nonces
 from btcnode.miner.assemble import BLOCK_VERSION
-from btcnode.miner.cpu import (
-    CpuMiner,
-    MiningOutcome,
-    nonce_ranges,
-    scan_nonces,
-)
+from btcnode.miner.cpu import CpuMiner, MiningOutcome, nonce_ranges
 from btcnode.miner.template import BlockTemplate
 
 IMPOSSIBLE_BITS = 0x03000001  # target 1: no header hash will ever meet it

@@ -6,7 +6,13 @@ import pytest
 
 from tests.test_sans_io import banned_imports
 
-CORE_MODULES = ["btcnode.miner.template", "btcnode.miner._select", "btcnode.miner.assemble"]
+CORE_MODULES = [
+    "btcnode.miner.template",
+    "btcnode.miner._select",
+    "btcnode.miner._grind",
+    "btcnode.miner.assemble",
+    "btcnode.node",
+]
 
 
 @pytest.mark.parametrize("module", CORE_MODULES)
