@@ -133,8 +133,18 @@ class ScriptError(ValidationError):
             debug=self.evidence,
         )
 
+    def __reduce__(self) -> tuple[object, tuple[str, int | None, bool, str]]:
+        """Picklable (for process pools) despite the keyword-only constructor."""
+        return _rebuild, (self.error.name, self.input_index, self.mandatory, self.evidence)
+
     def __repr__(self) -> str:
         return (
             f"ScriptError(ScriptErr.{self.error.name}, input_index={self.input_index!r}, "
             f"mandatory={self.mandatory!r}, debug={self.evidence!r})"
         )
+
+
+def _rebuild(name: str, input_index: int | None, mandatory: bool, evidence: str) -> ScriptError:
+    return ScriptError(
+        ScriptErr[name], input_index=input_index, mandatory=mandatory, debug=evidence
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 from decimal import Decimal
 
@@ -252,3 +253,6 @@ def test_script_error_fields_and_repr() -> None:
     assert err.reject_reason == "mandatory-script-verify-flag-failed (OP_RETURN was encountered)"
     assert "input 0" in err.debug
     assert repr(err).startswith("ScriptError(ScriptErr.OP_RETURN, input_index=0")
+    copy = pickle.loads(pickle.dumps(err.with_context(mandatory=False)))
+    assert (copy.error, copy.input_index, copy.mandatory) == (ScriptErr.OP_RETURN, 0, False)
+    assert copy.reject_reason == "non-mandatory-script-verify-flag (OP_RETURN was encountered)"
