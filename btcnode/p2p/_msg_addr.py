@@ -1,0 +1,91 @@
+"""Address gossip: addr (v1 entries with time) and addrv2 (BIP155).
+
+Both carry at most MAX_ADDR_TO_SEND entries; more is Misbehaving in Core ("addr message size
+= %u"), so the violation carries the discourage score. addrv2 entries with network ids this
+codec does not know are decoded and kept; `AddrV2Entry.is_known` tells the caller which to
+skip, as Core does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Self
+
+from btcnode.consensus.serialize import ByteReader, ser_compact_size
+from btcnode.p2p._msg_codec import (
+    MAX_ADDR_TO_SEND,
+    check_count,
+    decode_payload,
+    read_bounded_count,
+)
+from btcnode.p2p.errors import DISCOURAGE_SCORE
+from btcnode.p2p.netaddr import (
+    MIN_ADDRV2_ENTRY_SIZE,
+    TIMED_NET_ADDRESS_SIZE,
+    AddrV2Entry,
+    TimedNetAddress,
+)
+
+
+def _read_address_count(reader: ByteReader, command: bytes, item_bytes: int) -> int:
+    return read_bounded_count(
+        reader,
+        command=command,
+        field="addresses",
+        limit=MAX_ADDR_TO_SEND,
+        item_bytes=item_bytes,
+        score=DISCOURAGE_SCORE,
+        disconnect=True,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AddrMessage:
+    """Addresses of other peers in the v1 format (IPv4 and IPv6 only)."""
+
+    command: ClassVar[bytes] = b"addr"
+
+    addresses: tuple[TimedNetAddress, ...]
+
+    def __post_init__(self) -> None:
+        check_count("addresses", len(self.addresses), MAX_ADDR_TO_SEND)
+
+    def serialize(self) -> bytes:
+        parts = [ser_compact_size(len(self.addresses))]
+        parts.extend(entry.serialize() for entry in self.addresses)
+        return b"".join(parts)
+
+    @classmethod
+    def deserialize(cls, payload: bytes) -> Self:
+        return decode_payload(cls.command, payload, cls._read)
+
+    @classmethod
+    def _read(cls, reader: ByteReader) -> Self:
+        count = _read_address_count(reader, cls.command, TIMED_NET_ADDRESS_SIZE)
+        return cls(tuple(TimedNetAddress.read_from(reader) for _ in range(count)))
+
+
+@dataclass(frozen=True, slots=True)
+class AddrV2Message:
+    """BIP155: addresses of other peers on any network."""
+
+    command: ClassVar[bytes] = b"addrv2"
+
+    addresses: tuple[AddrV2Entry, ...]
+
+    def __post_init__(self) -> None:
+        check_count("addresses", len(self.addresses), MAX_ADDR_TO_SEND)
+
+    def serialize(self) -> bytes:
+        parts = [ser_compact_size(len(self.addresses))]
+        parts.extend(entry.serialize() for entry in self.addresses)
+        return b"".join(parts)
+
+    @classmethod
+    def deserialize(cls, payload: bytes) -> Self:
+        return decode_payload(cls.command, payload, cls._read)
+
+    @classmethod
+    def _read(cls, reader: ByteReader) -> Self:
+        count = _read_address_count(reader, cls.command, MIN_ADDRV2_ENTRY_SIZE)
+        return cls(tuple(AddrV2Entry.read_from(reader) for _ in range(count)))

@@ -1,0 +1,68 @@
+"""The messages that carry a transaction or a block.
+
+Both keep the exact payload they were decoded from (or that `serialize` first produced), so
+relaying a block or transaction sends the received bytes without serializing it again.
+Transactions are read with their witness (Core's TX_WITH_WITNESS); a block's transactions too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Self
+
+from btcnode.consensus.block import Block, BlockHeader
+from btcnode.consensus.serialize import ByteReader
+from btcnode.consensus.tx import MIN_TX_BYTES, Tx
+from btcnode.p2p._msg_codec import decode_payload
+
+
+@dataclass(frozen=True, slots=True)
+class TxMessage:
+    """A transaction, serialized with its witness."""
+
+    command: ClassVar[bytes] = b"tx"
+
+    tx: Tx
+    _raw: bytes | None = field(default=None, init=False, repr=False, compare=False)
+
+    def serialize(self) -> bytes:
+        if self._raw is None:
+            object.__setattr__(self, "_raw", self.tx.serialize())
+        assert self._raw is not None
+        return self._raw
+
+    @classmethod
+    def deserialize(cls, payload: bytes) -> Self:
+        payload = bytes(payload)
+        message = cls(decode_payload(cls.command, payload, Tx.read_from))
+        object.__setattr__(message, "_raw", payload)
+        return message
+
+
+@dataclass(frozen=True, slots=True)
+class BlockMessage:
+    """A full block, serialized with witness data."""
+
+    command: ClassVar[bytes] = b"block"
+
+    block: Block
+    _raw: bytes | None = field(default=None, init=False, repr=False, compare=False)
+
+    def serialize(self) -> bytes:
+        if self._raw is None:
+            object.__setattr__(self, "_raw", self.block.serialize())
+        assert self._raw is not None
+        return self._raw
+
+    @classmethod
+    def deserialize(cls, payload: bytes) -> Self:
+        payload = bytes(payload)
+        message = cls(decode_payload(cls.command, payload, _read_block))
+        object.__setattr__(message, "_raw", payload)
+        return message
+
+
+def _read_block(reader: ByteReader) -> Block:
+    header = BlockHeader.read_from(reader)
+    count = reader.read_count(MIN_TX_BYTES)
+    return Block(header, tuple(Tx.read_from(reader) for _ in range(count)))
