@@ -343,6 +343,8 @@ class Mempool:
         removed: list[Removal] = []
         for block in change.connected:
             removed.extend(self.remove_for_block(block, now))
+        if not change.disconnected:
+            return ReorgResult((), tuple(removed))  # Core re-checks only after a disconnect
         results = []
         for tx in resurrected_txs(change):
             result = self.accept_single(tx, chain, now, bypass_limits=True, test_only=False)

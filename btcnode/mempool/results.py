@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from btcnode.consensus.errors import TxResult, ValidationError
+from btcnode.consensus.errors import ChainMisuse, TxResult, ValidationError
 from btcnode.consensus.hashes import hash256_hex
 from btcnode.mempool.entry import MempoolEntry
 
@@ -68,7 +68,7 @@ class AcceptResult:
 
     def __post_init__(self) -> None:
         if (self.status is AcceptStatus.ACCEPTED) != (self.error is None):
-            raise ValueError("an accepted result has no error; any other has one")
+            raise ChainMisuse("an accepted result has no error; any other has one")
 
     @property
     def accepted(self) -> bool:

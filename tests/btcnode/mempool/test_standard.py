@@ -168,6 +168,9 @@ def test_multi_op_return(pool: Mempool, chain: FakeChain, wallet: Wallet) -> Non
     assert _reason(pool, chain, two) == "multi-op-return"
     lax = Mempool(MempoolPolicy(permit_multi_op_return=True, max_datacarrier_bytes=100_000))
     assert _reason(lax, chain, two) is None
+    # Core 30's mode: the data carrier limit bounds all OP_RETURN outputs together.
+    capped = Mempool(MempoolPolicy(permit_multi_op_return=True, max_datacarrier_bytes=25))
+    assert _reason(capped, chain, two) == "datacarrier"
 
 
 def test_tx_size_small(pool: Mempool, chain: FakeChain, wallet: Wallet) -> None:
