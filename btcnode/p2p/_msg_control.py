@@ -69,6 +69,7 @@ class VersionMessage:
         check_int("nonce", self.nonce, 0, 2**64 - 1)
         check_int("user agent length", len(self.user_agent), 0, MAX_SUBVERSION_LENGTH)
         check_int("start_height", self.start_height, -(2**31), 2**31 - 1)
+        object.__setattr__(self, "services", int(self.services))  # plain int: a pasteable repr
 
     def serialize(self) -> bytes:
         return b"".join(

@@ -64,6 +64,7 @@ class InvVector:
     def __post_init__(self) -> None:
         check_int("inventory type", self.type, 0, 0xFFFFFFFF)
         check_hash("inventory hash", self.hash)
+        object.__setattr__(self, "type", int(self.type))
 
     def serialize(self) -> bytes:
         return _INV.pack(self.type, self.hash)

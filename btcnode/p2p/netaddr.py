@@ -99,6 +99,7 @@ class NetAddress:
     def __post_init__(self) -> None:
         _check_uint("services", self.services, 64)
         _check_uint("port", self.port, 16)
+        object.__setattr__(self, "services", int(self.services))  # plain int: a pasteable repr
         if not isinstance(self.ip, IPv4Address | IPv6Address):
             raise ValueError(f"ip must be an IPv4Address or IPv6Address, got {self.ip!r}")
         if isinstance(self.ip, IPv6Address) and self.ip.ipv4_mapped is not None:
@@ -157,6 +158,8 @@ class AddrV2Entry:
         _check_uint("network", self.network, 8)
         _check_uint("port", self.port, 16)
         _check_address_size(self.network, len(self.address), ValueError)
+        object.__setattr__(self, "services", int(self.services))
+        object.__setattr__(self, "network", int(self.network))
 
     @classmethod
     def from_ip(cls, time: int, services: int, ip: IPv4Address | IPv6Address, port: int) -> Self:

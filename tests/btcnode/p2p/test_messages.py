@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from btcnode.consensus.block import BlockHeader
 from btcnode.consensus.params import REGTEST
 from btcnode.consensus.tx import Tx
 from btcnode.p2p import (
@@ -36,10 +37,12 @@ from btcnode.p2p import (
     SendAddrV2Message,
     SendCmpctMessage,
     SendHeadersMessage,
+    ServiceFlags,
     TimedNetAddress,
     TxMessage,
     UnknownMessage,
     VerackMessage,
+    VersionMessage,
     WtxidRelayMessage,
     decode_message,
     encode_message,
@@ -221,3 +224,23 @@ def test_reject_of_a_transaction_carries_its_hash() -> None:
     assert decoded.serialize() == payload
     ping_reject = RejectMessage(b"ping", 0x01, b"bad")
     assert decode_message(b"reject", ping_reject.serialize()) == ping_reject
+
+
+def test_reprs_are_constructor_expressions() -> None:
+    version = VersionMessage(
+        70016,
+        ServiceFlags.NODE_NETWORK | ServiceFlags.NODE_WITNESS,
+        0,
+        NetAddress(ServiceFlags.NODE_NETWORK, IPv4Address("127.0.0.1"), 18444),
+        NetAddress(0, IPv4Address("0.0.0.0"), 0),
+        5,
+        b"/x/",
+        -1,
+        True,
+    )
+    item = InvVector(InvType.MSG_WTX, bytes(range(32)))
+    classes: list[type] = [VersionMessage, NetAddress, IPv4Address, InvVector, InvMessage]
+    names = {cls.__name__: cls for cls in [*classes, HeadersMessage, BlockHeader]}
+    for value in (version, item, InvMessage((item,)), HeadersMessage((REGTEST.genesis.header,))):
+        assert eval(repr(value), names) == value
+    assert repr(version.services) == "9"
