@@ -92,11 +92,10 @@ class Node:
         return update
 
     def _update_mempool(self, update: ChainUpdate, now: int) -> None:
-        if update.disconnected:
+        """Connected blocks first, then the disconnected blocks' transactions (the mempool
+        does both in Core's order; without a disconnect it only removes)."""
+        if update.changed:
             self._mempool.update_for_reorg(update, self._chainstate, now)
-            return
-        for block in update.connected:
-            self._mempool.remove_for_block(block, now)
 
     # -- transactions -----------------------------------------------------------------------
 
@@ -123,7 +122,7 @@ class Node:
             block = solve_template(self.block_template(coinbase_script, now))
             update = self.submit_block(block, now)
             if not isinstance(update, ChainUpdate) or update.tip_hash != block.hash:
-                error = update.rejection(block.hash) if isinstance(update, ChainUpdate) else None
-                raise ChainError(f"generated block {block.header.hash_hex} was not connected: {error}")
+                why = update.rejection(block.hash) if isinstance(update, ChainUpdate) else update
+                raise ChainError(f"generated block {block.header.hash_hex} not connected: {why}")
             blocks.append(block)
         return blocks
