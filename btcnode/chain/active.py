@@ -12,7 +12,7 @@ from btcnode.chain.index import BlockNode
 from btcnode.consensus.contextual import MEDIAN_TIME_SPAN, median_time_past
 from btcnode.consensus.errors import ChainMisuse
 
-LOCATOR_DENSE_ENTRIES = 10  # Core's LocatorEntries: the first ten steps are one block each
+LOCATOR_DENSE_ENTRIES = 10  # Core's LocatorEntries: steps start doubling after this many
 
 
 def node_median_time_past(node: BlockNode) -> int:
@@ -35,9 +35,9 @@ def locator_hashes(node: BlockNode) -> list[bytes]:
         hashes.append(walk.hash)
         if walk.height == 0:
             return hashes
-        if len(hashes) >= LOCATOR_DENSE_ENTRIES:
-            step *= 2
         walk = walk.ancestor(max(walk.height - step, 0))
+        if len(hashes) > LOCATOR_DENSE_ENTRIES:
+            step *= 2
 
 
 class ActiveChain:

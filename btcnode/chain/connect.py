@@ -24,13 +24,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from btcnode.chain.coinsview import BlockCoinsView, is_unspendable
 from btcnode.chain.encoding import BlockUndo, CorruptChainstate
-from btcnode.chain.scriptcheck import ScriptChecker
+from btcnode.chain.scriptcheck import ScriptChecker, ScriptCheckSession
 from btcnode.consensus.block import Block
 from btcnode.consensus.checks import MAX_BLOCK_SIGOPS_COST, money_range
-from btcnode.consensus.coins import Coin
+from btcnode.consensus.coins import Coin, UtxoView
 from btcnode.consensus.contextual import (
     check_coinbase_value,
     check_tx_inputs,
@@ -42,7 +43,7 @@ from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.params import ChainParams
 from btcnode.consensus.script.errors import ScriptError
 from btcnode.consensus.sequence_locks import sequence_locks
-from btcnode.consensus.tx import Tx, TxOut
+from btcnode.consensus.tx import OutPoint, Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,69 +76,115 @@ def connect_block(
 ) -> ConnectResult:
     """Apply `block` to `view`; raises `BlockValidationError` with Core's reject reason.
 
-    On error the view holds partial changes and must be dropped. `tx_bytes`, the block's
-    transactions as serialized, saves the script checker serializing them again.
+    Two passes: the first spends the inputs and adds the outputs in the view, handing each
+    transaction to the script checker as soon as its coins are known (so a parallel checker
+    works while the second pass runs); the second applies Core's per-transaction checks in
+    Core's order. Errors are reported as Core's loop would: the first transaction's first
+    broken rule, then the coinbase amount, then scripts. On error the view holds partial
+    changes and must be dropped. `tx_bytes[i]`, if given, is `block.txs[i].serialize()`.
     """
     flags = script_flags_for_block(ctx.height, ctx.params)
-    enforce_bip68 = ctx.height >= ctx.params.csv_height
-    undo: list[tuple[Coin, ...]] = []
-    spent_outputs: list[tuple[TxOut, ...]] = []
-    fees = sigop_cost = inputs = 0
+    session = checker.begin(flags)
+    try:
+        coins, missing_at = _spend_and_add(block, ctx.height, view, session, tx_bytes)
+        fees = _check_transactions(block, ctx, coins, missing_at, flags)
+        check_coinbase_value(block, fees, ctx.height, ctx.params)
+    except BaseException:
+        session.abandon()
+        raise
+    try:
+        session.finish()
+    except ScriptError as err:
+        raise BlockValidationError(err.reject_reason, err.debug) from err
+    undo = cast(BlockUndo, tuple(coins))  # complete: no coin was missing
+    return ConnectResult(undo, fees, sum(len(tx_coins) for tx_coins in undo))
+
+
+def _spend_and_add(
+    block: Block,
+    height: int,
+    view: BlockCoinsView,
+    session: ScriptCheckSession,
+    tx_bytes: Sequence[bytes] | None,
+) -> tuple[list[tuple[Coin | None, ...]], int]:
+    """First pass: the coins each transaction spends, until one is missing. Returns them
+    and the position of the transaction with a missing coin (len(block.txs) if none is);
+    that transaction's coins, None where missing, are the last entry."""
+    spent: list[tuple[Coin | None, ...]] = []
     for position, tx in enumerate(block.txs):
         if position > 0:
-            fees += _check_inputs(tx, position, ctx, view, enforce_bip68)
-        sigop_cost += transaction_sigop_cost(tx, view, flags)
+            coins = tuple(view.spend(txin.prevout) for txin in tx.vin)
+            spent.append(coins)
+            if None in coins:
+                return spent, position
+            raw = tx_bytes[position] if tx_bytes is not None else None
+            session.add(position, tx, [coin.out for coin in coins if coin is not None], raw)
+        _add_outputs(tx, position == 0, height, view)
+    return spent, len(block.txs)
+
+
+class _TxCoins:
+    """The `UtxoView` one transaction's checks see: the coins its inputs spend."""
+
+    __slots__ = ("_coins",)
+
+    def __init__(self, tx: Tx, coins: Sequence[Coin | None]) -> None:
+        self._coins = {txin.prevout: coin for txin, coin in zip(tx.vin, coins, strict=False)}
+
+    def get_coin(self, outpoint: OutPoint) -> Coin | None:
+        return self._coins.get(outpoint)
+
+
+def _check_transactions(
+    block: Block,
+    ctx: BlockContext,
+    coins: list[tuple[Coin | None, ...]],
+    missing_at: int,
+    flags: int,
+) -> int:
+    """Second pass, Core's ConnectBlock loop: inputs, fees, BIP68, sigops; returns the fees.
+
+    Stops at `missing_at`, whose check_tx_inputs reports the missing coin.
+    """
+    enforce_bip68 = ctx.height >= ctx.params.csv_height
+    fees = 0
+    sigop_cost = transaction_sigop_cost(block.txs[0], _TxCoins(block.txs[0], ()), flags)
+    for position in range(1, min(missing_at + 1, len(block.txs))):
+        tx = block.txs[position]
+        tx_coins = _TxCoins(tx, coins[position - 1])
+        fees += _check_inputs(tx, position, ctx, tx_coins)
+        if not money_range(fees):
+            raise BlockValidationError(
+                "bad-txns-accumulated-fee-outofrange", f"accumulated fee {fees} at tx {position}"
+            )
+        _check_sequence_locks(tx, position, ctx, coins[position - 1], enforce_bip68)
+        sigop_cost += transaction_sigop_cost(tx, tx_coins, flags)
         if sigop_cost > MAX_BLOCK_SIGOPS_COST:
             raise BlockValidationError("bad-blk-sigops", f"too many sigops at tx {position}")
-        if position > 0:
-            coins = _spend_inputs(tx, view)
-            undo.append(coins)
-            spent_outputs.append(tuple(coin.out for coin in coins))
-            inputs += len(coins)
-        _add_outputs(tx, position == 0, ctx.height, view)
-    check_coinbase_value(block, fees, ctx.height, ctx.params)
-    if spent_outputs:
-        try:
-            checker.check_block(block, spent_outputs, flags, tx_bytes=tx_bytes)
-        except ScriptError as err:
-            raise BlockValidationError(err.reject_reason, err.debug) from err
-    return ConnectResult(tuple(undo), fees, inputs)
+    if missing_at < len(block.txs):
+        raise AssertionError("check_tx_inputs accepted a transaction with a missing input")
+    return fees
 
 
-def _check_inputs(
-    tx: Tx, position: int, ctx: BlockContext, view: BlockCoinsView, enforce_bip68: bool
-) -> int:
-    """check_tx_inputs and the sequence locks of one transaction; returns its fee."""
+def _check_inputs(tx: Tx, position: int, ctx: BlockContext, view: UtxoView) -> int:
+    """check_tx_inputs, reported against the block; returns the fee."""
     try:
-        fee = check_tx_inputs(tx, view, ctx.height, ctx.params)
+        return check_tx_inputs(tx, view, ctx.height, ctx.params)
     except ValidationError as err:
         raise BlockValidationError(
             err.reject_reason, f"tx {position} {hash256_hex(tx.txid)}: {err.debug}"
         ) from err
-    if not money_range(fee):
-        raise BlockValidationError(
-            "bad-txns-accumulated-fee-outofrange", f"tx {position} fee {fee}"
-        )
-    prev_heights = []
-    for txin in tx.vin:
-        coin = view.get_coin(txin.prevout)
-        assert coin is not None, "check_tx_inputs found every input"
-        prev_heights.append(coin.height)
+
+
+def _check_sequence_locks(
+    tx: Tx, position: int, ctx: BlockContext, coins: Sequence[Coin | None], enforce_bip68: bool
+) -> None:
+    prev_heights = [coin.height for coin in coins if coin is not None]
     if not sequence_locks(tx, enforce_bip68, prev_heights, ctx.mtp_at, ctx.height):
         raise BlockValidationError(
             "bad-txns-nonfinal",
             f"contains a non-BIP68-final transaction: tx {position} {hash256_hex(tx.txid)}",
         )
-    return fee
-
-
-def _spend_inputs(tx: Tx, view: BlockCoinsView) -> tuple[Coin, ...]:
-    coins = []
-    for txin in tx.vin:
-        coin = view.spend(txin.prevout)
-        assert coin is not None, "check_tx_inputs found every input"
-        coins.append(coin)
-    return tuple(coins)
 
 
 def _add_outputs(tx: Tx, is_coinbase: bool, height: int, view: BlockCoinsView) -> None:

@@ -2,14 +2,15 @@
 
 A checker verifies every input of every non-coinbase transaction of a block and raises the
 `ScriptError` of the first failing input in block order, its debug naming the transaction
-(position in the block and txid) and the input. Every checker must give the same verdict
-and the same first error as `SerialScriptChecker(fast_path=False)`, which runs the
-interpreter on every input; the fast path (`_fastpath`) only ever skips inputs it has proven
-valid, so it cannot change either.
+(position in the block and txid) and the input. Checks are fed through a session, one
+transaction at a time as soon as the outputs it spends are known, so a parallel checker
+can start verifying while the caller is still working through the block (Core's
+CCheckQueueControl): `begin(flags)`, `add(...)` per transaction, then `finish()` for the
+verdict or `abandon()` when the block failed for another reason.
 
-`check_tx_range` is the unit of work shared by the serial checker and the workers of
-`btcnode.chain.parallel`: a contiguous range of a block's transactions, with the outputs
-their inputs spend, one `PrecomputedTxData` per transaction.
+Every checker must give the verdict and first error of `SerialScriptChecker(fast_path=
+False)`, which runs the interpreter on every input. The fast path (`_fastpath`) only skips
+inputs it has proven valid, so it cannot change either.
 """
 
 from __future__ import annotations
@@ -26,22 +27,54 @@ from btcnode.consensus.script.errors import ScriptError
 from btcnode.consensus.tx import Tx, TxOut
 
 
-class ScriptChecker(Protocol):
-    def check_block(
-        self,
-        block: Block,
-        spent_outputs: Sequence[Sequence[TxOut]],
-        flags: int,
-        *,
-        tx_bytes: Sequence[bytes] | None = None,
+class ScriptCheckSession(Protocol):
+    def add(
+        self, position: int, tx: Tx, spent_outputs: Sequence[TxOut], raw: bytes | None = None
     ) -> None:
-        """Verify the scripts of every input of `block`; raise the first `ScriptError`.
-
-        `spent_outputs[i]` are the outputs spent by the inputs of `block.txs[i + 1]`, in
-        input order. `tx_bytes[i]`, if given, is `block.txs[i].serialize()` (the coinbase
-        included), which a checker may use instead of serializing again.
-        """
+        """Queue the checks of `tx`, at `position` in the block, spending `spent_outputs`
+        (one per input); `raw`, if given, is `tx.serialize()`. Positions must ascend."""
         ...
+
+    def finish(self) -> None:
+        """Wait for every queued check; raise the first failing input's `ScriptError`."""
+        ...
+
+    def abandon(self) -> None:
+        """Drop the queued checks (the block failed another rule)."""
+        ...
+
+
+class ScriptChecker(Protocol):
+    def begin(self, flags: int) -> ScriptCheckSession:
+        """A session checking with `flags`; one session at a time per checker."""
+        ...
+
+
+def check_block_scripts(
+    checker: ScriptChecker,
+    block: Block,
+    spent_outputs: Sequence[Sequence[TxOut]],
+    flags: int,
+    *,
+    tx_bytes: Sequence[bytes] | None = None,
+) -> None:
+    """Check every input of `block` in one session.
+
+    `spent_outputs[i]` are the outputs spent by `block.txs[i + 1]`; `tx_bytes[i]`, if given,
+    is `block.txs[i].serialize()` (the coinbase included).
+    """
+    txs = block.txs[1:]
+    if len(spent_outputs) != len(txs):
+        raise ChainMisuse(f"spent outputs for {len(spent_outputs)} of {len(txs)} txs")
+    session = checker.begin(flags)
+    try:
+        for position, tx in enumerate(txs, start=1):
+            raw = tx_bytes[position] if tx_bytes is not None else None
+            session.add(position, tx, spent_outputs[position - 1], raw)
+    except BaseException:
+        session.abandon()
+        raise
+    session.finish()
 
 
 def located_error(err: ScriptError, position: int, txid: bytes, n_in: int) -> ScriptError:
@@ -54,50 +87,68 @@ def located_error(err: ScriptError, position: int, txid: bytes, n_in: int) -> Sc
     )
 
 
-def check_tx_range(
-    first_position: int,
-    spent_outputs: Sequence[Sequence[TxOut]],
+def check_tx(
+    position: int,
+    spent_outputs: Sequence[TxOut],
     flags: int,
     *,
-    raw_txs: Sequence[bytes] | None = None,
-    txs: Sequence[Tx] | None = None,
+    raw: bytes | None = None,
+    tx: Tx | None = None,
 ) -> None:
-    """Verify transactions `first_position`, `first_position + 1`, ... of a block.
+    """Verify every input of one transaction (given as `raw` bytes, `tx`, or both).
 
-    With `raw_txs` the fast path runs first and the interpreter checks only what it left;
-    `txs` (if not given, each transaction the interpreter needs is decoded from `raw_txs`)
-    avoids decoding. Raises the first failing input's `ScriptError` (`located_error`).
+    With `raw`, the fast path runs first and the interpreter checks only what it left; the
+    transaction is decoded from `raw` only if the interpreter is needed and `tx` is None.
+    Raises the first failing input's `ScriptError` (`located_error`).
     """
-    if raw_txs is None and txs is None:
-        raise ChainMisuse("check_tx_range needs the transactions or their bytes")
-    for k, outs in enumerate(spent_outputs):
-        if raw_txs is not None:
-            todo: Sequence[int] = unproven_inputs(raw_txs[k], outs, flags)
-            if not todo:
-                continue
-            tx = txs[k] if txs is not None else Tx.deserialize(raw_txs[k])
-        else:
-            assert txs is not None
-            tx = txs[k]
-            todo = range(len(tx.vin))
-        _check_inputs(first_position + k, tx, outs, todo, flags)
-
-
-def _check_inputs(
-    position: int, tx: Tx, outs: Sequence[TxOut], todo: Sequence[int], flags: int
-) -> None:
-    if len(outs) != len(tx.vin):
-        raise ChainMisuse(f"tx {position}: {len(outs)} spent outputs for {len(tx.vin)} inputs")
-    txdata = PrecomputedTxData(tx, outs)
+    if raw is not None:
+        todo: Sequence[int] = unproven_inputs(raw, spent_outputs, flags)
+        if not todo:
+            return
+        if tx is None:
+            tx = Tx.deserialize(raw)
+    elif tx is not None:
+        todo = range(len(tx.vin))
+    else:
+        raise ChainMisuse("check_tx needs the transaction or its bytes")
+    if len(spent_outputs) != len(tx.vin):
+        raise ChainMisuse(f"tx {position}: {len(spent_outputs)} spent outputs, {len(tx.vin)} in")
+    txdata = PrecomputedTxData(tx, spent_outputs)
     for n_in in todo:
         try:
-            verify_input(tx, n_in, outs, flags, txdata)
+            verify_input(tx, n_in, spent_outputs, flags, txdata)
         except ScriptError as err:
             raise located_error(err, position, tx.txid, n_in) from err
 
 
+class _SerialSession:
+    __slots__ = ("_fast_path", "_flags", "_queued")
+
+    def __init__(self, flags: int, fast_path: bool) -> None:
+        self._flags = flags
+        self._fast_path = fast_path
+        self._queued: list[tuple[int, Tx, Sequence[TxOut], bytes | None]] = []
+
+    def add(
+        self, position: int, tx: Tx, spent_outputs: Sequence[TxOut], raw: bytes | None = None
+    ) -> None:
+        self._queued.append((position, tx, spent_outputs, raw))
+
+    def finish(self) -> None:
+        queued, self._queued = self._queued, []
+        for position, tx, spent_outputs, raw in queued:
+            if self._fast_path:
+                raw = raw if raw is not None else tx.serialize()
+                check_tx(position, spent_outputs, self._flags, raw=raw, tx=tx)
+            else:
+                check_tx(position, spent_outputs, self._flags, tx=tx)
+
+    def abandon(self) -> None:
+        self._queued = []
+
+
 class SerialScriptChecker:
-    """Checks every input in this process, in block order.
+    """Checks every input in this process, in block order, when the session finishes.
 
     `fast_path=False` runs the interpreter on every input: the reference other checkers are
     compared with.
@@ -108,6 +159,9 @@ class SerialScriptChecker:
     def __init__(self, *, fast_path: bool = True) -> None:
         self.fast_path = fast_path
 
+    def begin(self, flags: int) -> ScriptCheckSession:
+        return _SerialSession(flags, self.fast_path)
+
     def check_block(
         self,
         block: Block,
@@ -116,13 +170,8 @@ class SerialScriptChecker:
         *,
         tx_bytes: Sequence[bytes] | None = None,
     ) -> None:
-        txs = block.txs[1:]
-        if len(spent_outputs) != len(txs):
-            raise ChainMisuse(f"spent outputs for {len(spent_outputs)} of {len(txs)} txs")
-        raw_txs: Sequence[bytes] | None = None
-        if self.fast_path:
-            raw_txs = tx_bytes[1:] if tx_bytes is not None else [tx.serialize() for tx in txs]
-        check_tx_range(1, spent_outputs, flags, raw_txs=raw_txs, txs=txs)
+        """`check_block_scripts` with this checker."""
+        check_block_scripts(self, block, spent_outputs, flags, tx_bytes=tx_bytes)
 
     def close(self) -> None:
         """Nothing to release; present so every checker can be closed alike."""
