@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import coincurve
 import pytest
 
-from bench import _btc_chain, _btc_measure
+from bench import _btc_chain, _btc_measure, btc_validate
 from btcnode.consensus.block import Block
 from btcnode.consensus.checks import check_block
 from btcnode.consensus.contextual import contextual_check_block
+from btcnode.consensus.errors import BlockValidationError
 from btcnode.consensus.params import REGTEST
+from btcnode.consensus.tx import Tx
 
 CHAINS, BLOCKS = 6, 3
 
@@ -103,3 +106,41 @@ def test_million_byte_block_parses(chain: _btc_chain.BenchChain) -> None:
     block = Block.deserialize(raw)
     assert count == len(block.txs) > 1 and seconds > 0
     check_block(block, REGTEST, check_pow=False)
+
+
+def test_validation_connects_the_tiny_chain_on_two_processes(
+    chain: _btc_chain.BenchChain,
+) -> None:
+    run = btc_validate.validate(chain, workers=1)
+    assert (run.blocks, run.inputs, run.workers) == (BLOCKS, CHAINS * BLOCKS, 1)
+    assert run.seconds > 0 and run.inputs_per_s > 0
+
+
+def _with_bad_signature(chain: _btc_chain.BenchChain) -> _btc_chain.BenchChain:
+    """The chain with one measured P2WPKH signature altered, the block otherwise rebuilt
+    correctly (merkle roots, witness commitment, proof of work)."""
+    block = Block.deserialize(chain.measured[0])
+    txs = list(block.txs[1:])
+    position = next(i for i, tx in enumerate(txs) if tx.vin[0].witness)
+    old = txs[position]
+    sig, key = old.vin[0].witness
+    bad_sig = sig[:-2] + bytes((sig[-2] ^ 1,)) + sig[-1:]  # the last byte of S
+    txin = dataclasses.replace(old.vin[0], witness=(bad_sig, key))
+    txs[position] = Tx(old.version, (txin,), old.vout, old.lock_time)
+    raw, _ = _btc_chain.block_bytes(
+        len(chain.setup) + 1,
+        block.header.prev_block,
+        [tx.serialize() for tx in txs],
+        [tx.txid for tx in txs],
+        [tx.wtxid for tx in txs],
+        _btc_chain.FEE_SAT * len(txs),
+    )
+    return dataclasses.replace(chain, measured=(raw,), triples=chain.triples[: len(txs)])
+
+
+def test_validation_refuses_a_bad_signature_with_cores_reason(
+    chain: _btc_chain.BenchChain,
+) -> None:
+    with pytest.raises(BlockValidationError) as refused:
+        btc_validate.validate(_with_bad_signature(chain), workers=1)
+    assert refused.value.reject_reason.startswith("mandatory-script-verify-flag-failed")
