@@ -9,7 +9,7 @@ skip, as Core does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import ClassVar, Generic, Self, TypeVar
 
 from btcnode.consensus.serialize import ByteReader, ser_compact_size
 from btcnode.p2p._msg_codec import (
@@ -26,66 +26,65 @@ from btcnode.p2p.netaddr import (
     TimedNetAddress,
 )
 
-
-def _read_address_count(reader: ByteReader, command: bytes, item_bytes: int) -> int:
-    return read_bounded_count(
-        reader,
-        command=command,
-        field="addresses",
-        limit=MAX_ADDR_TO_SEND,
-        item_bytes=item_bytes,
-        score=DISCOURAGE_SCORE,
-        disconnect=True,
-    )
+E = TypeVar("E", TimedNetAddress, AddrV2Entry)
 
 
 @dataclass(frozen=True, slots=True)
-class AddrMessage:
+class _AddressListMessage(Generic[E]):
+    command: ClassVar[bytes]
+    min_entry_size: ClassVar[int]  # the fewest bytes one entry can take
+
+    addresses: tuple[E, ...]
+
+    def __post_init__(self) -> None:
+        check_count("addresses", len(self.addresses), MAX_ADDR_TO_SEND)
+
+    def serialize(self) -> bytes:
+        parts = [ser_compact_size(len(self.addresses))]
+        parts.extend(entry.serialize() for entry in self.addresses)
+        return b"".join(parts)
+
+    @classmethod
+    def deserialize(cls, payload: bytes) -> Self:
+        return decode_payload(cls.command, payload, cls._read)
+
+    @classmethod
+    def _read(cls, reader: ByteReader) -> Self:
+        count = read_bounded_count(
+            reader,
+            command=cls.command,
+            field="addresses",
+            limit=MAX_ADDR_TO_SEND,
+            item_bytes=cls.min_entry_size,
+            score=DISCOURAGE_SCORE,  # "%s message size = %u"
+            disconnect=True,
+        )
+        return cls(tuple(cls._read_entry(reader) for _ in range(count)))
+
+    @classmethod
+    def _read_entry(cls, reader: ByteReader) -> E:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class AddrMessage(_AddressListMessage[TimedNetAddress]):
     """Addresses of other peers in the v1 format (IPv4 and IPv6 only)."""
 
     command: ClassVar[bytes] = b"addr"
-
-    addresses: tuple[TimedNetAddress, ...]
-
-    def __post_init__(self) -> None:
-        check_count("addresses", len(self.addresses), MAX_ADDR_TO_SEND)
-
-    def serialize(self) -> bytes:
-        parts = [ser_compact_size(len(self.addresses))]
-        parts.extend(entry.serialize() for entry in self.addresses)
-        return b"".join(parts)
+    min_entry_size: ClassVar[int] = TIMED_NET_ADDRESS_SIZE
 
     @classmethod
-    def deserialize(cls, payload: bytes) -> Self:
-        return decode_payload(cls.command, payload, cls._read)
-
-    @classmethod
-    def _read(cls, reader: ByteReader) -> Self:
-        count = _read_address_count(reader, cls.command, TIMED_NET_ADDRESS_SIZE)
-        return cls(tuple(TimedNetAddress.read_from(reader) for _ in range(count)))
+    def _read_entry(cls, reader: ByteReader) -> TimedNetAddress:
+        return TimedNetAddress.read_from(reader)
 
 
 @dataclass(frozen=True, slots=True)
-class AddrV2Message:
+class AddrV2Message(_AddressListMessage[AddrV2Entry]):
     """BIP155: addresses of other peers on any network."""
 
     command: ClassVar[bytes] = b"addrv2"
-
-    addresses: tuple[AddrV2Entry, ...]
-
-    def __post_init__(self) -> None:
-        check_count("addresses", len(self.addresses), MAX_ADDR_TO_SEND)
-
-    def serialize(self) -> bytes:
-        parts = [ser_compact_size(len(self.addresses))]
-        parts.extend(entry.serialize() for entry in self.addresses)
-        return b"".join(parts)
+    min_entry_size: ClassVar[int] = MIN_ADDRV2_ENTRY_SIZE
 
     @classmethod
-    def deserialize(cls, payload: bytes) -> Self:
-        return decode_payload(cls.command, payload, cls._read)
-
-    @classmethod
-    def _read(cls, reader: ByteReader) -> Self:
-        count = _read_address_count(reader, cls.command, MIN_ADDRV2_ENTRY_SIZE)
-        return cls(tuple(AddrV2Entry.read_from(reader) for _ in range(count)))
+    def _read_entry(cls, reader: ByteReader) -> AddrV2Entry:
+        return AddrV2Entry.read_from(reader)
