@@ -6,8 +6,8 @@ Everything a peer can cause with bad bytes is a `PeerMisbehaving`, which carries
 evidence (command, sizes, expected and received values) and two hints for the connection
 driver, taken from what Bitcoin Core does with the same bytes:
 
-- `score`: 100 when Core calls `Misbehaving()` (since Core 28 any misbehaviour discourages
-  the peer at once, the old 100-point ban threshold), 0 when Core merely ignores the message.
+- `score`: 100 when Core calls `Misbehaving()` (current Core discourages the peer on any
+  misbehaviour, as the old 100-point threshold did), 0 when Core merely ignores the message.
 - `disconnect`: True when Core closes the connection (bad magic, oversize length, a too-long
   locator, and every discouraged peer), False when it drops the message and keeps the peer
   (bad checksum, invalid message type, payloads that fail to deserialize).
