@@ -60,6 +60,7 @@ class PrecomputedTxData:
     """
 
     __slots__ = (
+        "_bip143_all_frame",
         "_hash_outputs",
         "_hash_prevouts",
         "_hash_sequence",
@@ -77,6 +78,7 @@ class PrecomputedTxData:
         self.tx = tx
         self.spent_outputs: tuple[TxOut, ...] = tuple(spent_outputs)
         self._hash_prevouts: bytes | None = None
+        self._bip143_all_frame: tuple[bytes, bytes] | None = None
         self._hash_sequence: bytes | None = None
         self._hash_outputs: bytes | None = None
         self._legacy_inputs: list[tuple[bytes, bytes]] | None = None
@@ -101,6 +103,18 @@ class PrecomputedTxData:
         if self._hash_outputs is None:
             self._hash_outputs = _sha256d(self.legacy_outputs)
         return self._hash_outputs
+
+    @property
+    def bip143_all_frame(self) -> tuple[bytes, bytes]:
+        """The SIGHASH_ALL preimage around the input's own fields: (nVersion, hashPrevouts,
+        hashSequence) and (hashOutputs, nLockTime, nHashType)."""
+        if self._bip143_all_frame is None:
+            tx = self.tx
+            self._bip143_all_frame = (
+                _I32.pack(tx.version) + self.hash_prevouts + self.hash_sequence,
+                self.hash_outputs + _U32.pack(tx.lock_time) + b"\x01\x00\x00\x00",
+            )
+        return self._bip143_all_frame
 
     # -- legacy preimage pieces -------------------------------------------------------------
 
@@ -259,6 +273,12 @@ def witness_v0_preimage(
         raise ChainMisuse(f"input index {n_in} out of range for {len(tx.vin)} inputs")
     if txdata is None or txdata.tx is not tx:
         txdata = PrecomputedTxData(tx)
+    outpoint, sequence = txdata.legacy_inputs[n_in]
+    if hash_type == SIGHASH_ALL:  # nearly every signature: the frame is shared by all inputs
+        head, tail = txdata.bip143_all_frame
+        return b"".join(
+            (head, outpoint, ser_var_bytes(script_code), _I64.pack(amount), sequence, tail)
+        )
     base_type = hash_type & SIGHASH_OUTPUT_MASK
     anyone_can_pay = hash_type & SIGHASH_ANYONECANPAY
     hash_prevouts = ZERO_HASH if anyone_can_pay else txdata.hash_prevouts
@@ -272,7 +292,6 @@ def witness_v0_preimage(
         hash_outputs = _sha256d(tx.vout[n_in].serialize())
     else:
         hash_outputs = ZERO_HASH
-    outpoint, sequence = txdata.legacy_inputs[n_in]
     return b"".join(
         (
             _I32.pack(tx.version),
