@@ -184,79 +184,131 @@ class Tx:
 
     @classmethod
     def read_from(cls, reader: ByteReader, *, allow_witness: bool = True) -> Tx:
-        """One transaction from `reader` (Core's UnserializeTransaction)."""
-        start = reader.pos
-        version = reader.read_i32()
-        flags = 0
-        vin = _read_inputs(reader)
-        if not vin and allow_witness:
-            flags = reader.read_u8()
-            if flags != 0:
-                vin = _read_inputs(reader)
-                vout = _read_outputs(reader)
-            else:
-                vout = ()
-        else:
-            vout = _read_outputs(reader)
-        body_end = reader.pos
-        if flags & 1 and allow_witness:
-            flags ^= 1
-            vin = _read_witnesses(reader, vin)
-            if not any(txin.witness for txin in vin):
-                raise SerializationError("Superfluous witness record")
-        if flags:
-            raise SerializationError("Unknown transaction optional data")
-        lock_time = reader.read_u32()
-        tx = cls(version, vin, vout, lock_time)
-        raw = reader.buf
-        if tx.has_witness():
-            stripped = (
-                raw[start : start + 4]
-                + raw[start + 6 : body_end]
-                + raw[reader.pos - 4 : reader.pos]
-            )
-            object.__setattr__(tx, "_txid", sha256d(stripped))
-            object.__setattr__(tx, "_wtxid", sha256d(raw[start : reader.pos]))
-            object.__setattr__(tx, "_sizes", (len(stripped), reader.pos - start))
-        else:
-            full = raw[start : reader.pos]
-            object.__setattr__(tx, "_txid", sha256d(full))
-            object.__setattr__(tx, "_wtxid", tx._txid)
-            object.__setattr__(tx, "_sizes", (len(full), len(full)))
+        """One transaction from `reader` (Core's UnserializeTransaction).
+
+        Fields are read straight off the buffer with `struct.unpack_from` (a block holds
+        thousands of transactions); any read past the end becomes a SerializationError.
+        """
+        try:
+            tx, reader.pos = _decode_tx(reader.buf, reader.pos, allow_witness)
+        except (struct.error, IndexError):
+            raise SerializationError(
+                f"truncated transaction starting at offset {reader.pos}"
+            ) from None
         return tx
 
     def __str__(self) -> str:
         return f"Tx({hash256_hex(self.txid)})"
 
 
-def _read_inputs(reader: ByteReader) -> tuple[TxIn, ...]:
-    count = reader.read_count(MIN_TXIN_BYTES)
-    buf = reader.buf
+_RawInput = tuple[bytes, int, bytes, int]  # txid, index, script_sig, sequence
+
+
+def _decode_tx(buf: bytes, pos: int, allow_witness: bool) -> tuple[Tx, int]:
+    start = pos
+    (version,) = _I32.unpack_from(buf, pos)
+    raw_inputs, pos = _decode_inputs(buf, pos + 4)
+    flags = 0
+    outputs: tuple[TxOut, ...] = ()
+    if not raw_inputs and allow_witness:
+        flags = buf[pos]
+        pos += 1
+        if flags != 0:
+            raw_inputs, pos = _decode_inputs(buf, pos)
+            outputs, pos = _decode_outputs(buf, pos)
+    else:
+        outputs, pos = _decode_outputs(buf, pos)
+    body_end = pos
+    witnesses: list[tuple[bytes, ...]] = []
+    if flags & 1 and allow_witness:
+        flags ^= 1
+        witnesses, pos = _decode_witnesses(buf, pos, len(raw_inputs))
+        if not any(witnesses):
+            raise SerializationError("Superfluous witness record")
+    if flags:
+        raise SerializationError("Unknown transaction optional data")
+    (lock_time,) = _U32.unpack_from(buf, pos)
+    pos += 4
+    if witnesses:
+        vin = tuple(
+            TxIn(OutPoint(txid, n), script_sig, sequence, stack)
+            for (txid, n, script_sig, sequence), stack in zip(raw_inputs, witnesses, strict=True)
+        )
+    else:
+        vin = tuple(TxIn(OutPoint(txid, n), ss, seq) for txid, n, ss, seq in raw_inputs)
+    tx = Tx(version, vin, outputs, lock_time)
+    if witnesses:
+        stripped = buf[start : start + 4] + buf[start + 6 : body_end] + buf[pos - 4 : pos]
+        object.__setattr__(tx, "_txid", sha256d(stripped))
+        object.__setattr__(tx, "_wtxid", sha256d(buf[start:pos]))
+        object.__setattr__(tx, "_sizes", (len(stripped), pos - start))
+    else:
+        txid = sha256d(buf[start:pos])
+        object.__setattr__(tx, "_txid", txid)
+        object.__setattr__(tx, "_wtxid", txid)
+        object.__setattr__(tx, "_sizes", (pos - start, pos - start))
+    return tx, pos
+
+
+def _decode_count(buf: bytes, pos: int, min_item_bytes: int) -> tuple[int, int]:
+    """A CompactSize count the rest of `buf` could hold (one byte is the common case)."""
+    count = buf[pos]
+    if count < 0xFD:
+        pos += 1
+    else:
+        reader = ByteReader(buf, pos)
+        count = reader.read_compact_size()
+        pos = reader.pos
+    if count * min_item_bytes > len(buf) - pos:
+        raise SerializationError(
+            f"count {count} needs at least {count * min_item_bytes} bytes, {len(buf) - pos} left"
+        )
+    return count, pos
+
+
+def _decode_bytes(buf: bytes, pos: int) -> tuple[bytes, int]:
+    size = buf[pos]
+    if size < 0xFD:
+        pos += 1
+    else:
+        reader = ByteReader(buf, pos)
+        size = reader.read_compact_size()
+        pos = reader.pos
+    end = pos + size
+    if end > len(buf):
+        raise SerializationError(f"{size} bytes announced at offset {pos}, {len(buf) - pos} left")
+    return buf[pos:end], end
+
+
+def _decode_inputs(buf: bytes, pos: int) -> tuple[list[_RawInput], int]:
+    count, pos = _decode_count(buf, pos, MIN_TXIN_BYTES)
+    out: list[_RawInput] = []
+    for _ in range(count):
+        txid, n = _OUTPOINT.unpack_from(buf, pos)
+        script_sig, pos = _decode_bytes(buf, pos + 36)
+        (sequence,) = _U32.unpack_from(buf, pos)
+        pos += 4
+        out.append((txid, n, script_sig, sequence))
+    return out, pos
+
+
+def _decode_outputs(buf: bytes, pos: int) -> tuple[tuple[TxOut, ...], int]:
+    count, pos = _decode_count(buf, pos, MIN_TXOUT_BYTES)
     out = []
     for _ in range(count):
-        if reader.pos + 36 > len(buf):
-            raise SerializationError(f"truncated outpoint at offset {reader.pos}")
-        txid, n = _OUTPOINT.unpack_from(buf, reader.pos)
-        reader.pos += 36
-        script_sig = reader.read_var_bytes()
-        sequence = reader.read_u32()
-        out.append(TxIn(OutPoint(txid, n), script_sig, sequence))
-    return tuple(out)
+        (value,) = _I64.unpack_from(buf, pos)
+        script, pos = _decode_bytes(buf, pos + 8)
+        out.append(TxOut(value, script))
+    return tuple(out), pos
 
 
-def _read_outputs(reader: ByteReader) -> tuple[TxOut, ...]:
-    count = reader.read_count(MIN_TXOUT_BYTES)
+def _decode_witnesses(buf: bytes, pos: int, inputs: int) -> tuple[list[tuple[bytes, ...]], int]:
     out = []
-    for _ in range(count):
-        value = reader.read_i64()
-        out.append(TxOut(value, reader.read_var_bytes()))
-    return tuple(out)
-
-
-def _read_witnesses(reader: ByteReader, vin: tuple[TxIn, ...]) -> tuple[TxIn, ...]:
-    out = []
-    for txin in vin:
-        items = reader.read_count(1)
-        stack = tuple(reader.read_var_bytes() for _ in range(items))
-        out.append(TxIn(txin.prevout, txin.script_sig, txin.sequence, stack))
-    return tuple(out)
+    for _ in range(inputs):
+        items, pos = _decode_count(buf, pos, 1)
+        stack = []
+        for _ in range(items):
+            item, pos = _decode_bytes(buf, pos)
+            stack.append(item)
+        out.append(tuple(stack))
+    return out, pos
