@@ -27,8 +27,12 @@ def _pick_ripemd160() -> Callable[[bytes], bytes]:
     except ValueError:
         return ripemd160_pure
 
+    prototype = hashlib.new("ripemd160")
+
     def ripemd160_openssl(data: bytes) -> bytes:
-        return hashlib.new("ripemd160", data).digest()
+        state = prototype.copy()  # copying a prebuilt object skips the provider lookup
+        state.update(data)
+        return state.digest()
 
     return ripemd160_openssl
 
