@@ -14,7 +14,13 @@ import itertools
 from collections.abc import Sequence
 
 from btcnode.chain.active import node_median_time_past
-from btcnode.chain.index import NO_SEQUENCE_ID, BlockIndex, BlockNode, Validity
+from btcnode.chain.index import (
+    NO_SEQUENCE_ID,
+    AncestorCursor,
+    BlockIndex,
+    BlockNode,
+    Validity,
+)
 from btcnode.consensus.block import BlockHeader
 from btcnode.consensus.checks import check_block_header
 from btcnode.consensus.contextual import contextual_check_block_header
@@ -55,7 +61,7 @@ def accept_header(
             result=BlockResult.INVALID_PREV,
         )
     contextual_check_block_header(
-        header, prev, node_median_time_past(prev), now, params, prev.ancestor
+        header, prev, node_median_time_past(prev), now, params, AncestorCursor(prev)
     )
     node = index.add(header, int(Validity.TREE), NO_SEQUENCE_ID)
     index.mark_dirty(node)

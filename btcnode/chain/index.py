@@ -210,6 +210,31 @@ class BlockNode:
         return f"<BlockNode {self.hash[::-1].hex()[:16]} height={self.height} status={self.status}>"
 
 
+class AncestorCursor:
+    """`ancestor(height)` of one node, O(1) per call when heights are asked going down one at
+    a time (the min-difficulty walk of `next_work_required` asks every height back to the
+    last retarget), O(log n) otherwise."""
+
+    __slots__ = ("_last", "_node")
+
+    # Walking parents beats a skip-pointer search for a gap up to about this many blocks.
+    MAX_PARENT_STEPS = 32
+
+    def __init__(self, node: BlockNode) -> None:
+        self._node = node
+        self._last = node
+
+    def __call__(self, height: int) -> BlockNode:
+        last = self._last
+        if height > last.height or last.height - height > self.MAX_PARENT_STEPS:
+            last = self._node.ancestor(height)
+        while last.height > height:
+            assert last.parent is not None
+            last = last.parent
+        self._last = last
+        return last
+
+
 def last_common_ancestor(a: BlockNode, b: BlockNode) -> BlockNode:
     """The highest node that is an ancestor of (or equal to) both (Core's LastCommonAncestor)."""
     if a.height > b.height:

@@ -7,6 +7,7 @@ import random
 import pytest
 
 from btcnode.chain.index import (
+    AncestorCursor,
     BlockIndex,
     BlockNode,
     BlockStatus,
@@ -111,3 +112,15 @@ def test_best_header_follows_work_and_skips_failed() -> None:
     a2.status |= StatusFlag.FAILED_VALID
     index.recompute_best_header()
     assert index.best_header is a1
+
+
+def test_ancestor_cursor_agrees_with_ancestor_in_any_order() -> None:
+    rng = random.Random(3)
+    index = _index()
+    node = index.genesis
+    for nonce in range(500):
+        node = _child(index, node, nonce)
+    cursor = AncestorCursor(node)
+    heights = list(range(500, 300, -1)) + [rng.randrange(501) for _ in range(300)]
+    for height in heights:
+        assert cursor(height) is node.ancestor(height)
