@@ -247,6 +247,13 @@ def last_common_ancestor(a: BlockNode, b: BlockNode) -> BlockNode:
     return a
 
 
+def header_key(node: BlockNode) -> tuple[int, bool, int, bytes]:
+    """Sort key for the best header, largest best: work, then (as `work_key`) blocks whose
+    data arrived, first-seen first; so the choice is the same before and after a restart."""
+    has_data = node.sequence_id != NO_SEQUENCE_ID
+    return node.chain_work, has_data, -node.sequence_id, node.hash
+
+
 def work_key(node: BlockNode) -> tuple[int, int, bytes]:
     """Sort key for fork choice, largest best (Core's CBlockIndexWorkComparator).
 
@@ -290,9 +297,12 @@ class BlockIndex:
         self._nodes[node.hash] = node
         self._children.setdefault(parent.hash, []).append(node)
         self.next_sequence_id = max(self.next_sequence_id, sequence_id + 1)
-        if not node.failed and node.chain_work > self.best_header.chain_work:
-            self.best_header = node
+        self._consider_best_header(node)
         return node
+
+    def _consider_best_header(self, node: BlockNode) -> None:
+        if not node.failed and header_key(node) > header_key(self.best_header):
+            self.best_header = node
 
     def mark_dirty(self, node: BlockNode) -> None:
         self.dirty[node.hash] = node
@@ -307,6 +317,7 @@ class BlockIndex:
         node.sequence_id = self.next_sequence_id
         self.next_sequence_id += 1
         self.mark_dirty(node)
+        self._consider_best_header(node)
 
     def descendants(self, node: BlockNode) -> Iterator[BlockNode]:
         """Every strict descendant of `node`, parents before children."""
@@ -322,8 +333,5 @@ class BlockIndex:
 
     def recompute_best_header(self) -> None:
         """Re-pick the most-work header that is not failed (after failure flags change)."""
-        best = self.genesis
-        for node in self._nodes.values():
-            if not node.failed and node.chain_work > best.chain_work:
-                best = node
-        self.best_header = best
+        valid = (node for node in self._nodes.values() if not node.failed)
+        self.best_header = max(valid, key=header_key, default=self.genesis)

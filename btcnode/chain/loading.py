@@ -105,4 +105,5 @@ def _build_index(records: list[IndexRecord], params: ChainParams) -> BlockIndex:
             raise CorruptChainstate(f"{node} was stored with height {record.height}")
         assert node.parent is not None
         node.have_chain = node.has(StatusFlag.HAVE_DATA) and node.parent.have_chain
+    index.recompute_best_header()
     return index

@@ -39,6 +39,10 @@ class ChainBuilder:
     def height(self, block_hash: bytes) -> int:
         return self._info[block_hash][0]
 
+    def know(self, block_hash: bytes, height: int, time: int) -> None:
+        """Learn a block built elsewhere (e.g. read back from a chainstate) to build on it."""
+        self._info[block_hash] = (height, time)
+
     def block(
         self,
         parent: bytes,
