@@ -151,9 +151,21 @@ def _pubkey_ok(pubkey: bytes) -> bool:
     return len(pubkey) == _COMPRESSED_PUBKEY_BYTES and pubkey[0] in (2, 3)
 
 
+# Parsed public keys by their bytes: parsing a compressed key costs a square root, about a
+# fifth of a verification, and keys repeat across inputs (address reuse, consolidations).
+# Dropped wholesale when full; a cache miss only costs the parse.
+MAX_CACHED_PUBKEYS = 8192
+_pubkeys: dict[bytes, coincurve.PublicKey] = {}
+
+
 def _verify(sig: bytes, pubkey: bytes, digest: bytes) -> bool:
     try:
-        return bool(coincurve.PublicKey(pubkey).verify(sig[:-1], digest, hasher=None))
+        key = _pubkeys.get(pubkey)
+        if key is None:
+            if len(_pubkeys) >= MAX_CACHED_PUBKEYS:
+                _pubkeys.clear()
+            key = _pubkeys[pubkey] = coincurve.PublicKey(pubkey)
+        return bool(key.verify(sig[:-1], digest, hasher=None))
     except ValueError:
         return False
 

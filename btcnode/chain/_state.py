@@ -5,6 +5,7 @@ from __future__ import annotations
 from btcnode.chain.active import ActiveChain
 from btcnode.chain.blockstore import BlockStore
 from btcnode.chain.coinsview import StoredCoins
+from btcnode.chain.connect import PreparedConnect
 from btcnode.chain.forkchoice import Candidates
 from btcnode.chain.index import BlockIndex
 from btcnode.chain.layout import index_key
@@ -16,7 +17,17 @@ from common.store.api import Store, WriteBatch
 class ChainData:
     """Store, parameters, block index, active chain, candidates, blocks and coins."""
 
-    __slots__ = ("active", "blocks", "candidates", "checker", "coins", "index", "params", "store")
+    __slots__ = (
+        "active",
+        "blocks",
+        "candidates",
+        "checker",
+        "coins",
+        "index",
+        "params",
+        "prepared",
+        "store",
+    )
 
     def __init__(
         self,
@@ -34,6 +45,9 @@ class ChainData:
         self.candidates = Candidates()
         self.blocks = BlockStore(store)
         self.coins = StoredCoins(store)
+        # The first pass of connecting the block just received on the tip, if it was started
+        # early (see activation.accept_block); dropped whenever the tip changes otherwise.
+        self.prepared: PreparedConnect | None = None
 
     def add_dirty_index(self, batch: WriteBatch) -> None:
         """Put the record of every index node changed since the last flush into `batch`."""

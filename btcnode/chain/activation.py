@@ -18,8 +18,14 @@ from __future__ import annotations
 
 from btcnode.chain._state import ChainData
 from btcnode.chain.active import node_median_time_past
+from btcnode.chain.blockstore import serialize_block
 from btcnode.chain.coinsview import BlockCoinsView
-from btcnode.chain.connect import BlockContext, connect_block, disconnect_block
+from btcnode.chain.connect import (
+    BlockContext,
+    PreparedConnect,
+    disconnect_block,
+    finish_connect,
+)
 from btcnode.chain.encoding import CorruptChainstate, decode_block_undo, encode_block_undo
 from btcnode.chain.forkchoice import (
     find_most_work_chain,
@@ -49,22 +55,31 @@ def accept_block(data: ChainData, block: Block, now: int) -> BlockNode:
 
     Raises `BlockValidationError`; a block that breaks a rule (not merely a body that does
     not match its header, BLOCK_MUTATED) is marked failed so it is never fetched again.
+    A block on the tip starts connecting (`PreparedConnect`) before its checks run, so the
+    script checker works while they do; if the block fails them, that work is dropped.
     """
     node = accept_header(data.index, block.header, now, data.params)
     if node.has(StatusFlag.HAVE_DATA):
         data.persist_index()
         return node
     assert node.parent is not None, "the genesis block is stored when the chain is created"
+    serialized = serialize_block(block)
+    if node.parent is data.active.tip:
+        _drop_prepared(data)
+        ctx = BlockContext(node.height, data.params, data.active.median_time_past)
+        view = BlockCoinsView(data.coins)
+        data.prepared = PreparedConnect(block, ctx, view, data.checker, serialized[1])
     try:
         check_block(block, data.params)
         contextual_check_block(block, node.height, node_median_time_past(node.parent), data.params)
     except BlockValidationError as err:
+        _drop_prepared(data)
         if err.result is not BlockResult.MUTATED:
             mark_invalid(data.index, data.candidates, node)
         data.persist_index()
         raise
     batch = WriteBatch()
-    data.blocks.put(batch, block)
+    data.blocks.put(batch, block, serialized)
     node.status |= StatusFlag.HAVE_DATA
     node.raise_validity(Validity.TRANSACTIONS)
     data.index.assign_sequence_id(node)
@@ -74,15 +89,32 @@ def accept_block(data: ChainData, block: Block, now: int) -> BlockNode:
     return node
 
 
+def _drop_prepared(data: ChainData) -> None:
+    if data.prepared is not None:
+        prepared, data.prepared = data.prepared, None
+        prepared.abandon()
+
+
+def _take_prepared(data: ChainData, node: BlockNode) -> PreparedConnect:
+    """The first pass of connecting `node` on the tip: done already, or done now."""
+    prepared, data.prepared = data.prepared, None
+    if prepared is not None and prepared.block.hash == node.hash:
+        return prepared
+    if prepared is not None:
+        prepared.abandon()
+    stored = data.blocks.get(node.hash)
+    ctx = BlockContext(node.height, data.params, data.active.median_time_past)
+    view = BlockCoinsView(data.coins)
+    return PreparedConnect(stored.block, ctx, view, data.checker, stored.tx_bytes)
+
+
 def connect_tip(data: ChainData, node: BlockNode) -> Block:
     """Connect `node` (a child of the tip) in one synced batch; raises on invalid blocks."""
-    stored = data.blocks.get(node.hash)
-    view = BlockCoinsView(data.coins)
-    ctx = BlockContext(node.height, data.params, data.active.median_time_past)
-    result = connect_block(stored.block, ctx, view, data.checker, tx_bytes=stored.tx_bytes)
+    prepared = _take_prepared(data, node)
+    result = finish_connect(prepared)
     status = with_validity(node.status | StatusFlag.HAVE_UNDO, Validity.SCRIPTS)
     batch = WriteBatch()
-    view.write_to(batch)
+    prepared.view.write_to(batch)
     batch.put(undo_key(node.hash), encode_block_undo(result.undo))
     batch.put(TIP_KEY, node.hash)
     data.add_dirty_index(batch)
@@ -90,11 +122,12 @@ def connect_tip(data: ChainData, node: BlockNode) -> Block:
     data.store.write(batch, sync=True)
     node.status = status
     data.active.push(node)
-    return stored.block
+    return prepared.block
 
 
 def disconnect_tip(data: ChainData) -> Block:
     """Disconnect the tip in one synced batch."""
+    _drop_prepared(data)  # it was read against the tip that is going away
     node = data.active.tip
     if node.parent is None:
         raise CorruptChainstate("asked to disconnect the genesis block")
@@ -127,6 +160,7 @@ def activate_best_chain(data: ChainData, invalid: tuple[InvalidBlock, ...] = ())
             break
         if not _step_towards(data, target, failures):
             data.candidates.rebuild(data.index, valid_floor(data.active.tip))
+    _drop_prepared(data)
     data.candidates.prune(data.active.tip)
     data.persist_index()
     return _net_update(data, start, tuple(failures))

@@ -55,9 +55,15 @@ class BlockStore:
         self._store = store
         self._cache: OrderedDict[bytes, StoredBlock] = OrderedDict()
 
-    def put(self, batch: WriteBatch, block: Block) -> None:
-        """Add `block` to `batch` (and to the cache)."""
-        raw, tx_bytes = serialize_block(block)
+    def put(
+        self,
+        batch: WriteBatch,
+        block: Block,
+        serialized: tuple[bytes, tuple[bytes, ...]] | None = None,
+    ) -> None:
+        """Add `block` to `batch` (and to the cache); `serialized` is `serialize_block(block)`
+        when the caller has it already."""
+        raw, tx_bytes = serialized if serialized is not None else serialize_block(block)
         batch.put(block_key(block.hash), raw)
         self._remember(block.hash, StoredBlock(block, tx_bytes))
 

@@ -66,6 +66,38 @@ class ConnectResult:
     inputs: int  # number of inputs whose scripts were checked
 
 
+class PreparedConnect:
+    """A block after the first pass of ConnectBlock: coins spent and outputs added in `view`,
+    every transaction queued in the script `session`. `finish_connect` completes it; when
+    the block is not connected after all, `abandon()` releases the session."""
+
+    __slots__ = ("block", "coins", "ctx", "flags", "missing_at", "session", "view")
+
+    def __init__(
+        self,
+        block: Block,
+        ctx: BlockContext,
+        view: BlockCoinsView,
+        checker: ScriptChecker,
+        tx_bytes: Sequence[bytes] | None,
+    ) -> None:
+        self.block = block
+        self.ctx = ctx
+        self.view = view
+        self.flags = script_flags_for_block(ctx.height, ctx.params)
+        self.session = checker.begin(self.flags)
+        try:
+            self.coins, self.missing_at = _spend_and_add(
+                block, ctx.height, view, self.session, tx_bytes
+            )
+        except BaseException:
+            self.session.abandon()
+            raise
+
+    def abandon(self) -> None:
+        self.session.abandon()
+
+
 def connect_block(
     block: Block,
     ctx: BlockContext,
@@ -76,24 +108,28 @@ def connect_block(
 ) -> ConnectResult:
     """Apply `block` to `view`; raises `BlockValidationError` with Core's reject reason.
 
-    Two passes: the first spends the inputs and adds the outputs in the view, handing each
-    transaction to the script checker as soon as its coins are known (so a parallel checker
-    works while the second pass runs); the second applies Core's per-transaction checks in
-    Core's order. Errors are reported as Core's loop would: the first transaction's first
-    broken rule, then the coinbase amount, then scripts. On error the view holds partial
-    changes and must be dropped. `tx_bytes[i]`, if given, is `block.txs[i].serialize()`.
+    Two passes: the first (`PreparedConnect`) spends the inputs and adds the outputs in the
+    view, handing each transaction to the script checker as soon as its coins are known (so
+    a parallel checker works while the rest runs); the second (`finish_connect`) applies
+    Core's per-transaction checks in Core's order. Errors are reported as Core's loop would:
+    the first transaction's first broken rule, then the coinbase amount, then scripts. On
+    error the view holds partial changes and must be dropped. `tx_bytes[i]`, if given, is
+    `block.txs[i].serialize()`.
     """
-    flags = script_flags_for_block(ctx.height, ctx.params)
-    session = checker.begin(flags)
+    return finish_connect(PreparedConnect(block, ctx, view, checker, tx_bytes))
+
+
+def finish_connect(prepared: PreparedConnect) -> ConnectResult:
+    """The second pass of ConnectBlock over a prepared block; see `connect_block`."""
+    block, ctx, coins = prepared.block, prepared.ctx, prepared.coins
     try:
-        coins, missing_at = _spend_and_add(block, ctx.height, view, session, tx_bytes)
-        fees = _check_transactions(block, ctx, coins, missing_at, flags)
+        fees = _check_transactions(block, ctx, coins, prepared.missing_at, prepared.flags)
         check_coinbase_value(block, fees, ctx.height, ctx.params)
     except BaseException:
-        session.abandon()
+        prepared.abandon()
         raise
     try:
-        session.finish()
+        prepared.session.finish()
     except ScriptError as err:
         raise BlockValidationError(err.reject_reason, err.debug) from err
     undo = cast(BlockUndo, tuple(coins))  # complete: no coin was missing

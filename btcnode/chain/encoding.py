@@ -41,9 +41,13 @@ class CorruptChainstate(ChainError):
 
 # -- VARINT (Core's serialize.h, VarIntMode::DEFAULT) -----------------------------------------
 
+_ONE_BYTE = [bytes((i,)) for i in range(0x80)]  # the common case, without building anything
+
 
 def ser_varint(n: int) -> bytes:
     """Core's WriteVarInt of a value in [0, 2**64)."""
+    if 0 <= n < 0x80:
+        return _ONE_BYTE[n]
     if not 0 <= n <= MAX_U64:
         raise ValueError(f"VARINT value out of range: {n}")
     out = bytearray((n & 0x7F,))
@@ -54,19 +58,34 @@ def ser_varint(n: int) -> bytes:
     return bytes(out)
 
 
-def read_varint(reader: ByteReader) -> int:
-    """Core's ReadVarInt, refusing values past 64 bits."""
+def varint_at(buf: bytes, pos: int) -> tuple[int, int]:
+    """Core's ReadVarInt at `pos`, refusing values past 64 bits: (value, next position)."""
     n = 0
     while True:
-        byte = reader.read_u8()
+        if pos >= len(buf):
+            raise SerializationError(f"truncated VARINT at offset {pos}")
+        byte = buf[pos]
+        pos += 1
         if n > MAX_U64 >> 7:
             raise SerializationError("ReadVarInt(): size too large")
         n = (n << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            return n
+        if byte < 0x80:
+            return n, pos
         if n == MAX_U64:
             raise SerializationError("ReadVarInt(): size too large")
         n += 1
+
+
+def read_varint(reader: ByteReader) -> int:
+    value, reader.pos = varint_at(reader.buf, reader.pos)
+    return value
+
+
+def _take(buf: bytes, pos: int, size: int) -> tuple[bytes, int]:
+    end = pos + size
+    if end > len(buf):
+        raise SerializationError(f"truncated: wanted {size} bytes at offset {pos}")
+    return buf[pos:end], end
 
 
 # -- amounts and scripts (Core's compressor.cpp) ----------------------------------------------
@@ -117,29 +136,38 @@ def compress_script(script: bytes) -> bytes:
     return ser_varint(size + SPECIAL_SCRIPT_COUNT) + script
 
 
-def read_compressed_script(reader: ByteReader) -> bytes:
-    kind = read_varint(reader)
+def compressed_script_at(buf: bytes, pos: int) -> tuple[bytes, int]:
+    kind, pos = varint_at(buf, pos)
     if kind == 0:
-        return _P2PKH_HEAD + reader.read(20) + _P2PKH_TAIL
+        key_hash, pos = _take(buf, pos, 20)
+        return _P2PKH_HEAD + key_hash + _P2PKH_TAIL, pos
     if kind == 1:
-        return _P2SH_HEAD + reader.read(20) + _P2SH_TAIL
+        script_hash, pos = _take(buf, pos, 20)
+        return _P2SH_HEAD + script_hash + _P2SH_TAIL, pos
     if kind in (2, 3):
-        return b"\x21" + bytes((kind,)) + reader.read(32) + b"\xac"
+        x, pos = _take(buf, pos, 32)
+        return b"\x21" + bytes((kind,)) + x + b"\xac", pos
     if kind < SPECIAL_SCRIPT_COUNT:
         raise SerializationError(f"compressed script type {kind} is not written by this node")
     size = kind - SPECIAL_SCRIPT_COUNT
     if size > MAX_SCRIPT_BYTES:
         raise SerializationError(f"stored script of {size} bytes exceeds {MAX_SCRIPT_BYTES}")
-    return reader.read(size)
+    return _take(buf, pos, size)
+
+
+def read_compressed_script(reader: ByteReader) -> bytes:
+    script, reader.pos = compressed_script_at(reader.buf, reader.pos)
+    return script
 
 
 def ser_txout_compressed(out: TxOut) -> bytes:
     return ser_varint(compress_amount(out.value)) + compress_script(out.script_pubkey)
 
 
-def read_txout_compressed(reader: ByteReader) -> TxOut:
-    value = decompress_amount(read_varint(reader))
-    return TxOut(value, read_compressed_script(reader))
+def txout_compressed_at(buf: bytes, pos: int) -> tuple[TxOut, int]:
+    amount, pos = varint_at(buf, pos)
+    script, pos = compressed_script_at(buf, pos)
+    return TxOut(decompress_amount(amount), script), pos
 
 
 # -- coins and undo data ----------------------------------------------------------------------
@@ -157,12 +185,12 @@ def encode_coin(coin: Coin) -> bytes:
 def decode_coin(buf: bytes) -> Coin:
     """The inverse of `encode_coin`; raises `CorruptChainstate` on any malformation."""
     try:
-        reader = ByteReader(buf)
-        code = read_varint(reader)
-        out = read_txout_compressed(reader)
-        reader.finish()
+        code, pos = varint_at(buf, 0)
+        out, pos = txout_compressed_at(buf, pos)
     except SerializationError as exc:
         raise CorruptChainstate(f"stored coin does not decode: {exc}") from exc
+    if pos != len(buf):
+        raise CorruptChainstate(f"stored coin has {len(buf) - pos} trailing bytes")
     return Coin(out, code >> 1, bool(code & 1))
 
 
@@ -177,7 +205,8 @@ def _read_undo_coin(reader: ByteReader) -> Coin:
     code = read_varint(reader)
     if code >> 1 > 0:
         read_varint(reader)  # the dummy version
-    return Coin(read_txout_compressed(reader), code >> 1, bool(code & 1))
+    out, reader.pos = txout_compressed_at(reader.buf, reader.pos)
+    return Coin(out, code >> 1, bool(code & 1))
 
 
 BlockUndo = tuple[tuple[Coin, ...], ...]

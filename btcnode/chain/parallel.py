@@ -1,19 +1,21 @@
 """`ParallelScriptChecker`: a block's script checks spread over a persistent process pool.
 
 A driver, not a core: it starts processes. The pool lives as long as the checker (start it
-once per node, `close()` it at shutdown). Work is split into chunks of consecutive
-transactions of about `chunk_inputs` inputs. Each worker gets a chunk as one compact message
-(the transactions' raw bytes and the outputs they spend: value and script), runs
-`scriptcheck.check_tx_range` on it (fast path, then the interpreter on what is left, one
-`PrecomputedTxData` per transaction) and answers with an empty message or the first failing
-input. Nothing is pickled.
+once per node, `close()` it at shutdown). A session's transactions are cut into chunks of
+about `chunk_inputs` inputs; each chunk goes to a worker as soon as it is complete, as one
+compact message (raw transactions and the outputs they spend, `_chunks`), so the workers
+verify while the caller is still busy with the rest of the block. Nothing is pickled.
 
-The parent keeps every worker `PREFETCH_CHUNKS` chunks ahead, handing them out from the
-front of the block, and verifies chunks itself from the back of the block while it waits,
-so all cores stay busy until the last chunk. The verdict is the serial checker's: the error
-raised is the one of the first failing input in block order (chunks after a known failure
-are skipped, chunks before it are always checked). A worker that dies or fails internally
-is replaced and its chunks are checked in the parent, so a verdict is always reached.
+Sending never waits: the sockets get large buffers and each worker at most
+`MAX_INFLIGHT_BYTES` of unanswered chunks; chunks over that wait in the parent. When the
+session finishes, the parent checks the chunks nobody has from the back of the block, then
+takes back (claims) chunks a worker has queued but not started, again from the back, and
+only then waits. So every core works until the block is done.
+
+The verdict is the serial checker's: the error raised is that of the first failing input
+in block order. Chunks after a known failure are cancelled (claimed, so workers skip them);
+chunks before it are always checked. A worker that dies or fails internally is replaced
+and its chunks are checked in the parent, so a verdict is always reached.
 """
 
 from __future__ import annotations
@@ -21,134 +23,52 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import struct
-from array import array
+import socket
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import MutableSequence, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from typing import Any
 
+from btcnode.chain._chunks import (
+    CLAIM_SLOTS,
+    CRASHED,
+    FAILED,
+    PARENT,
+    SKIPPED,
+    UNCLAIMED,
+    decode_failure,
+    encode_chunk,
+    worker_main,
+)
 from btcnode.chain.scriptcheck import ScriptCheckSession, check_block_scripts, check_tx
 from btcnode.consensus.block import Block
 from btcnode.consensus.errors import ChainMisuse
-from btcnode.consensus.script.errors import ScriptErr, ScriptError
-from btcnode.consensus.serialize import ser_compact_size
+from btcnode.consensus.script.errors import ScriptError
 from btcnode.consensus.tx import Tx, TxOut
 from common.closing import CloseOnExit
 
-# About 5 ms of checking per chunk: small enough to balance the cores to within a chunk at
-# the end of a block, large enough that a message costs under 1% of the work it carries.
+# About 3 ms of checking per chunk: the cores end a block within a chunk of each other,
+# and a message costs well under 1% of the work it carries.
 DEFAULT_CHUNK_INPUTS = 64
-PREFETCH_CHUNKS = 2  # chunks queued per worker, so it never waits for the parent to send
+# Unanswered chunk bytes per worker: a 2,000-transaction block (about 600 kB of messages)
+# goes out at once; sends stay below the socket buffer, so they never block.
+MAX_INFLIGHT_BYTES = 1 << 20
+SOCKET_BUFFER_BYTES = 4 << 20  # asked of the kernel; Linux's default wmem_max allows it
 # Workers replaced after dying, over the checker's life; past this the pool shrinks instead
 # (a worker that cannot start, e.g. a main module without a `__main__` guard under "spawn",
 # must not be restarted forever).
 MAX_WORKER_RESTARTS = 8
 SHUTDOWN_GRACE_SECONDS = 5.0
 
-_HEAD = struct.Struct("<III")  # first position in the block, flags, transaction count
-_I64 = struct.Struct("<q")
-_OK = b""
-_FAILED, _CRASHED = b"E", b"X"
-
-
-def encode_chunk(
-    first_position: int, flags: int, raw_txs: Sequence[bytes], spent: Sequence[Sequence[TxOut]]
-) -> bytes:
-    """One worker message: header, tx sizes, input counts, raw txs, spent (value, script)."""
-    parts = [
-        _HEAD.pack(first_position, flags, len(raw_txs)),
-        array("I", [len(raw) for raw in raw_txs]).tobytes(),
-        array("I", [len(outs) for outs in spent]).tobytes(),
-        *raw_txs,
-    ]
-    for outs in spent:
-        for out in outs:
-            parts.append(_I64.pack(out.value))
-            parts.append(ser_compact_size(len(out.script_pubkey)))
-            parts.append(out.script_pubkey)
-    return b"".join(parts)
-
-
-def decode_chunk(message: bytes) -> tuple[int, int, list[bytes], list[list[TxOut]]]:
-    """The inverse of `encode_chunk` (messages come from the parent only)."""
-    first_position, flags, count = _HEAD.unpack_from(message)
-    pos = _HEAD.size
-    sizes = array("I", message[pos : pos + 4 * count])
-    pos += 4 * count
-    input_counts = array("I", message[pos : pos + 4 * count])
-    pos += 4 * count
-    raw_txs = []
-    for size in sizes:
-        raw_txs.append(message[pos : pos + size])
-        pos += size
-    spent = []
-    for inputs in input_counts:
-        outs = []
-        for _ in range(inputs):
-            (value,) = _I64.unpack_from(message, pos)
-            script_len, pos = _read_compact(message, pos + 8)
-            outs.append(TxOut(value, message[pos : pos + script_len]))
-            pos += script_len
-        spent.append(outs)
-    return first_position, flags, raw_txs, spent
-
-
-def _read_compact(buf: bytes, pos: int) -> tuple[int, int]:
-    first = buf[pos]
-    if first < 0xFD:
-        return first, pos + 1
-    width = 2 if first == 0xFD else 4 if first == 0xFE else 8
-    return int.from_bytes(buf[pos + 1 : pos + 1 + width], "little"), pos + 1 + width
-
-
-def encode_failure(err: ScriptError) -> bytes:
-    mandatory = "1" if err.mandatory else "0"
-    fields = (str(err.input_index), mandatory, err.error.name, err.evidence)
-    return _FAILED + "\x00".join(fields).encode()
-
-
-def decode_failure(message: bytes) -> ScriptError:
-    index, mandatory, name, evidence = message[1:].decode().split("\x00", 3)
-    input_index = None if index == "None" else int(index)
-    return ScriptError(
-        ScriptErr[name], input_index=input_index, mandatory=mandatory == "1", debug=evidence
-    )
-
-
-def run_chunk(message: bytes) -> bytes:
-    """What a worker does with one message: the empty reply, or the first failure."""
-    first_position, flags, raw_txs, spent = decode_chunk(message)
-    try:
-        for k, raw in enumerate(raw_txs):
-            check_tx(first_position + k, spent[k], flags, raw=raw)
-    except ScriptError as err:
-        return encode_failure(err)
-    return _OK
-
-
-def _worker_main(conn: Connection) -> None:
-    """A worker's loop: one chunk in, one answer out, until the parent says stop or goes."""
-    while True:
-        try:
-            message = conn.recv_bytes()
-        except (EOFError, OSError):
-            return
-        if not message:
-            return
-        try:
-            reply = run_chunk(message)
-        except Exception as exc:  # a bug, not a verdict: the parent re-checks the chunk
-            reply = _CRASHED + repr(exc).encode()
-        conn.send_bytes(reply)
-
 
 @dataclass(slots=True)
 class _Worker:
     process: BaseProcess
     conn: Connection
-    pending: deque[int] = field(default_factory=deque)  # chunk numbers sent, in order
+    inflight_bytes: int = 0
+    pending: deque[tuple[int, int]] = field(default_factory=deque)  # (chunk, bytes) sent
 
 
 @dataclass(slots=True)
@@ -156,13 +76,13 @@ class _Chunk:
     """Consecutive transactions of a block, checked as one unit."""
 
     first_position: int
+    sequence: int
     txs: list[Tx] = field(default_factory=list)
     raws: list[bytes] = field(default_factory=list)
     spent: list[Sequence[TxOut]] = field(default_factory=list)
     inputs: int = 0
-
-    def encode(self, flags: int) -> bytes:
-        return encode_chunk(self.first_position, flags, self.raws, self.spent)
+    sent: bool = False
+    done: bool = False
 
     def check_here(self, flags: int) -> None:
         for k, tx in enumerate(self.txs):
@@ -170,34 +90,28 @@ class _Chunk:
 
 
 class _ParallelSession:
-    """One block's checks: chunks go to workers from the front, to the parent from the back."""
+    """One block's checks; see the module docstring for who checks which chunk."""
 
-    __slots__ = ("_back", "_checker", "_chunks", "_current", "_failures", "_flags", "_front")
+    __slots__ = ("_checker", "_current", "_failures", "_flags", "_unsent", "chunks")
 
     def __init__(self, checker: ParallelScriptChecker, flags: int) -> None:
         self._checker = checker
         self._flags = flags
-        self._chunks: list[_Chunk] = []
+        self.chunks: list[_Chunk] = []
         self._current: _Chunk | None = None
-        self._front = 0  # the next chunk a worker gets
-        self._back = -1  # set by finish(): chunks from here on were taken by the parent
+        self._unsent: deque[int] = deque()  # complete chunks still in the parent, in order
         self._failures: dict[int, ScriptError] = {}
 
-    @property
-    def _limit(self) -> int:
+    def limit(self) -> int:
         """Chunks at or past this one need no check: a failure came before them."""
-        return min(self._failures, default=len(self._chunks))
-
-    def _open_end(self) -> int:
-        end = len(self._chunks) if self._back < 0 else self._back
-        return min(end, self._limit)
+        return min(self._failures, default=len(self.chunks))
 
     def add(
         self, position: int, tx: Tx, spent_outputs: Sequence[TxOut], raw: bytes | None = None
     ) -> None:
         chunk = self._current
         if chunk is None:
-            chunk = self._current = _Chunk(position)
+            chunk = self._current = _Chunk(position, self._checker.next_sequence())
         chunk.txs.append(tx)
         chunk.raws.append(raw if raw is not None else tx.serialize())
         chunk.spent.append(spent_outputs)
@@ -208,42 +122,59 @@ class _ParallelSession:
 
     def _seal(self) -> None:
         if self._current is not None:
-            self._chunks.append(self._current)
+            self._unsent.append(len(self.chunks))
+            self.chunks.append(self._current)
             self._current = None
 
-    def next_for_worker(self) -> tuple[int, bytes] | None:
-        """The next chunk to send (its number and message), if any is left."""
-        if self._front >= self._open_end():
-            return None
-        number = self._front
-        self._front += 1
-        return number, self._chunks[number].encode(self._flags)
+    def take_unsent(self, *, from_back: bool) -> int | None:
+        while self._unsent:
+            number = self._unsent.pop() if from_back else self._unsent.popleft()
+            if number < self.limit():
+                return number
+        return None
+
+    def message(self, number: int) -> bytes:
+        chunk = self.chunks[number]
+        chunk.sent = True
+        return encode_chunk(
+            chunk.sequence, chunk.first_position, self._flags, chunk.raws, chunk.spent
+        )
 
     def settle(self, number: int, reply: bytes | None) -> None:
         """A worker's answer for chunk `number`; None when it must be checked here."""
-        if reply is None or (reply != _OK and reply[:1] != _FAILED):
+        chunk = self.chunks[number]
+        if chunk.done or reply == SKIPPED:
+            return  # checked here already (stolen), or cancelled
+        if reply is None or reply[:1] == CRASHED:
             self.check_here(number)
-        elif reply[:1] == _FAILED:
+        elif reply[:1] == FAILED:
+            chunk.done = True
             self._failures[number] = decode_failure(reply)
+        else:
+            chunk.done = True
 
     def check_here(self, number: int) -> None:
-        if number >= self._limit:
+        chunk = self.chunks[number]
+        if chunk.done or number >= self.limit():
             return
+        chunk.done = True
         try:
-            self._chunks[number].check_here(self._flags)
+            chunk.check_here(self._flags)
         except ScriptError as err:
             self._failures[number] = err
+            self._checker.cancel(self, number + 1)
 
     def finish(self) -> None:
         self._seal()
-        self._back = len(self._chunks)
         try:
             while True:
                 self._checker.pump(self, block=False)
-                if self._front >= self._open_end():
+                number = self.take_unsent(from_back=True)
+                if number is None:
+                    number = self._checker.steal(self)
+                if number is None:
                     break
-                self._back -= 1
-                self.check_here(self._back)
+                self.check_here(number)
         finally:
             self._checker.drain(self)
         if self._failures:
@@ -251,7 +182,8 @@ class _ParallelSession:
 
     def abandon(self) -> None:
         self._seal()
-        self._back = self._front
+        self._unsent.clear()
+        self._checker.cancel(self, 0)
         self._checker.drain(self)
 
 
@@ -273,7 +205,9 @@ class ParallelScriptChecker(CloseOnExit):
         if workers < 0 or chunk_inputs < 1:
             raise ChainMisuse(f"bad pool shape: {workers} workers, {chunk_inputs} inputs/chunk")
         self.chunk_inputs = chunk_inputs
-        self._context = multiprocessing.get_context(start_method)
+        self._context: Any = multiprocessing.get_context(start_method)
+        self._claims: MutableSequence[int] = self._context.RawArray("B", CLAIM_SLOTS)
+        self._sequence = 0
         self._workers: list[_Worker] = []
         self._closed = False
         self._restarts = 0
@@ -287,12 +221,18 @@ class ParallelScriptChecker(CloseOnExit):
 
     def _start_worker(self) -> _Worker:
         parent_end, child_end = self._context.Pipe()
-        process = self._context.Process(  # type: ignore[attr-defined]
-            target=_worker_main, args=(child_end,), name="script-check", daemon=True
+        for end, option in ((parent_end, socket.SO_SNDBUF), (child_end, socket.SO_RCVBUF)):
+            _grow_buffer(end, option)
+        process = self._context.Process(
+            target=worker_main, args=(child_end, self._claims), name="script-check", daemon=True
         )
         process.start()
         child_end.close()
         return _Worker(process, parent_end)
+
+    def next_sequence(self) -> int:
+        self._sequence += 1
+        return self._sequence
 
     def begin(self, flags: int) -> ScriptCheckSession:
         if self._closed:
@@ -316,7 +256,7 @@ class ParallelScriptChecker(CloseOnExit):
     # -- the session's side of the pool -------------------------------------------------------
 
     def pump(self, session: _ParallelSession, *, block: bool) -> None:
-        """Take the answers that are in (waiting for one if `block`), then refill workers."""
+        """Take the answers that are in (waiting for one if `block`), then send what fits."""
         busy = {worker.conn: worker for worker in self._workers if worker.pending}
         if busy:
             for conn in wait(list(busy), timeout=None if block else 0):
@@ -326,9 +266,55 @@ class ParallelScriptChecker(CloseOnExit):
                 except (EOFError, OSError):
                     self._replace(worker, session)
                     continue
-                session.settle(worker.pending.popleft(), reply)
-        for worker in list(self._workers):
-            self._fill(worker, session)
+                number, size = worker.pending.popleft()
+                worker.inflight_bytes -= size
+                session.settle(number, reply)
+        self._send(session)
+
+    def _send(self, session: _ParallelSession) -> None:
+        while self._workers:
+            worker = min(self._workers, key=lambda w: w.inflight_bytes)
+            if worker.inflight_bytes >= MAX_INFLIGHT_BYTES:
+                return
+            number = session.take_unsent(from_back=False)
+            if number is None:
+                return
+            message = session.message(number)
+            self._claims[session.chunks[number].sequence % CLAIM_SLOTS] = UNCLAIMED
+            worker.pending.append((number, len(message)))
+            worker.inflight_bytes += len(message)
+            try:
+                worker.conn.send_bytes(message)
+            except OSError:
+                self._replace(worker, session)
+
+    def steal(self, session: _ParallelSession) -> int | None:
+        """The highest chunk a worker has queued but not started, now claimed by the parent.
+
+        Each worker takes its chunks in order, so only the unclaimed tail of its queue can
+        be taken back.
+        """
+        best: int | None = None
+        for worker in self._workers:
+            for number, _ in reversed(worker.pending):
+                chunk = session.chunks[number]
+                if chunk.done or number >= session.limit():
+                    continue  # taken back already, or past a failure
+                if self._claims[chunk.sequence % CLAIM_SLOTS] == UNCLAIMED:
+                    best = number if best is None else max(best, number)
+                break
+        if best is not None:
+            self._claims[session.chunks[best].sequence % CLAIM_SLOTS] = PARENT
+        return best
+
+    def cancel(self, session: _ParallelSession, start: int) -> None:
+        """Claim the chunks from `start` on, so workers skip those they have not begun."""
+        for worker in self._workers:
+            for number, _ in worker.pending:
+                if number >= start:
+                    slot = session.chunks[number].sequence % CLAIM_SLOTS
+                    if self._claims[slot] == UNCLAIMED:
+                        self._claims[slot] = PARENT
 
     def drain(self, session: _ParallelSession) -> None:
         """Wait for every answer still owed to `session`; the session is over."""
@@ -338,24 +324,12 @@ class ParallelScriptChecker(CloseOnExit):
         finally:
             self._session = None
 
-    def _fill(self, worker: _Worker, session: _ParallelSession) -> None:
-        while len(worker.pending) < PREFETCH_CHUNKS:
-            job = session.next_for_worker()
-            if job is None:
-                return
-            number, message = job
-            worker.pending.append(number)
-            try:
-                worker.conn.send_bytes(message)
-            except OSError:
-                self._replace(worker, session)
-                return
-
     def _replace(self, worker: _Worker, session: _ParallelSession) -> None:
         """A worker died: check its chunks here and start a new one in its place (or, past
         `MAX_WORKER_RESTARTS`, carry on without it)."""
-        lost = list(worker.pending)
+        lost = [number for number, _ in worker.pending]
         worker.pending.clear()
+        worker.inflight_bytes = 0
         worker.conn.close()
         worker.process.join(timeout=SHUTDOWN_GRACE_SECONDS)
         if self._restarts < MAX_WORKER_RESTARTS:
@@ -381,3 +355,13 @@ class ParallelScriptChecker(CloseOnExit):
                 worker.process.terminate()
                 worker.process.join()
             worker.conn.close()
+
+
+def _grow_buffer(conn: Connection, option: int) -> None:
+    """Ask for a `SOCKET_BUFFER_BYTES` socket buffer (best effort: the kernel may cap it)."""
+    with contextlib.suppress(OSError):
+        sock = socket.socket(fileno=conn.fileno())
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER_BYTES)
+        finally:
+            sock.detach()

@@ -10,7 +10,7 @@ import pytest
 import btcnode.chain
 from tests.test_sans_io import banned_imports, import_graph
 
-DRIVERS = {"btcnode.chain.parallel"}
+DRIVERS = {"btcnode.chain.parallel", "btcnode.chain._chunks"}  # the pool and its workers
 CORE_MODULES = sorted(
     {"btcnode.chain"}
     | {f"btcnode.chain.{m.name}" for m in pkgutil.iter_modules(btcnode.chain.__path__)} - DRIVERS
