@@ -10,10 +10,15 @@ of the block can spend an earlier one's outputs and two transactions cannot spen
 Then the coinbase may claim at most subsidy plus fees ("bad-cb-amount"), and last every
 input's scripts are verified by the `ScriptChecker` with the block's script flags.
 
-BIP30 (no transaction may overwrite an unspent output of an earlier one with the same txid)
-is not checked: with BIP34 active from height 1 on regtest every coinbase commits to its
-height, so txids cannot repeat without a SHA-256 collision (Core also skips BIP30 once BIP34
-is active). The context-free checks and ContextualCheckBlock ran when the block was accepted.
+The work is done in two passes (`PreparedConnect`, then `finish_connect`) so that scripts
+can be verified in parallel with the rest; errors still come out in the order above.
+
+BIP30 (no transaction may overwrite an unspent output of an earlier one with the same txid,
+"bad-txns-BIP30") is not checked: with BIP34 active from height 1 on regtest every coinbase
+commits to its height, so txids cannot repeat without a SHA-256 collision, and Core skips
+BIP30 too once BIP34 is active. (With MAINNET parameters, blocks below `bip34_height` would
+need it; this node validates regtest.) CheckBlock and ContextualCheckBlock ran when the
+block was accepted.
 
 DisconnectBlock walks the block backwards: each transaction's outputs are removed (they must
 be there, unspent, as created) and the coins its inputs spent are put back from the undo

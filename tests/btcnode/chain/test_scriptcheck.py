@@ -15,6 +15,7 @@ from btcnode.chain.parallel import ParallelScriptChecker
 from btcnode.chain.scriptcheck import ScriptChecker, check_tx
 from btcnode.consensus.block import Block
 from btcnode.consensus.contextual import script_flags_for_block
+from btcnode.consensus.errors import BlockValidationError
 from btcnode.consensus.hashes import hash160
 from btcnode.consensus.params import REGTEST
 from btcnode.consensus.script.errors import ScriptError
@@ -278,3 +279,15 @@ def test_a_bad_signature_rejects_the_block_and_a_good_sibling_connects(
     _, _, good = _signed_chain(SerialScriptChecker(), bad_index=None)
     assert feed(chainstate, [good])[0].connected == (good,)
     assert chainstate.utxo_stats().coins == before.coins + 1  # 24 spent, 24 made, a coinbase
+
+
+def test_an_early_started_block_that_fails_its_checks_releases_the_checker(
+    parallel: ParallelScriptChecker,
+) -> None:
+    chainstate, b2, good = _signed_chain(parallel, bad_index=None)
+    mutated = Block(good.header, good.txs[:-1])  # the header's merkle root no longer matches
+    with pytest.raises(BlockValidationError) as info:
+        chainstate.process_block(mutated, NOW)  # its first connect pass had already started
+    assert info.value.reject_reason == "bad-txnmrklroot"
+    assert chainstate.tip_hash == b2.hash
+    assert feed(chainstate, [good])[0].connected == (good,)  # a new session can begin
