@@ -6,7 +6,7 @@ import pytest
 
 from btcnode.chain import BlockOutcome, ChainUpdate, OrphanPool, TipStatus
 from btcnode.consensus.block import Block
-from btcnode.consensus.coins import Coin
+from btcnode.consensus.coins import ChainView, Coin
 from btcnode.consensus.contextual import median_time_past
 from btcnode.consensus.errors import BlockResult, BlockValidationError
 from btcnode.consensus.params import COIN, REGTEST
@@ -296,3 +296,14 @@ def test_witness_commitment_output_is_not_a_coin() -> None:
     feed(chainstate, [block])
     assert chainstate.utxo_stats().coins == 1
     assert chainstate.get_coin(OutPoint(block.txs[0].txid, 1)) is None
+
+
+def test_the_chainstate_is_the_chain_view_the_mempool_and_miner_read() -> None:
+    builder = ChainBuilder()
+    blocks = builder.chain(GENESIS, 3)
+    chainstate = new_chainstate()
+    feed(chainstate, blocks)
+    view: ChainView = chainstate  # checked by mypy against the protocol
+    assert (view.tip_height, view.tip_hash, view.params) == (3, blocks[-1].hash, REGTEST)
+    assert view.block_time(3) == blocks[-1].header.time
+    assert view.get_coin(OutPoint(blocks[0].txs[0].txid, 0)) is not None
