@@ -3,7 +3,7 @@
 `btcnode.consensus` is the consensus library (serialization, script, sighash, proof of work,
 chain parameters, context-free and contextual checks); `btcnode.chain` keeps the chainstate in
 LevelDB; `btcnode.mempool` holds unconfirmed transactions under Core's policy; `btcnode.miner`
-builds block templates and mines them.
+builds block templates and mines them; `btcnode.p2p` is the Bitcoin v1 wire format.
 """
 
 __all__: list[str] = []
