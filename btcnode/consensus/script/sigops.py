@@ -11,31 +11,68 @@ from btcnode.consensus.script.flags import ScriptFlags
 from btcnode.consensus.script.opcodes import Op
 from btcnode.consensus.script.ops import (
     ScriptParseError,
-    decode_small_int,
     is_p2sh,
     is_push_only,
     iter_ops,
     witness_program,
 )
 
-MAX_PUBKEYS_PER_MULTISIG = 20
+MAX_PUBKEYS_PER_MULTISIG = 20  # Core's script.h: an inaccurate CHECKMULTISIG counts this many
+
+# Opcodes as plain ints: the counting loop compares bytes of the script against them.
+_PUSHDATA1, _PUSHDATA2, _PUSHDATA4 = (
+    int(Op.OP_PUSHDATA1),
+    int(Op.OP_PUSHDATA2),
+    int(Op.OP_PUSHDATA4),
+)
+_CHECKSIG, _CHECKSIGVERIFY = int(Op.OP_CHECKSIG), int(Op.OP_CHECKSIGVERIFY)
+_CHECKMULTISIG, _CHECKMULTISIGVERIFY = int(Op.OP_CHECKMULTISIG), int(Op.OP_CHECKMULTISIGVERIFY)
+_OP_1, _OP_16 = int(Op.OP_1), int(Op.OP_16)
+_SMALL_INT_BIAS = _OP_1 - 1  # OP_n encodes n + 0x50
+
+P2PKH_BYTES = 25  # OP_DUP OP_HASH160 <20> OP_EQUALVERIFY OP_CHECKSIG
+_P2PKH_HEAD = b"\x76\xa9\x14"
+_P2PKH_TAIL = b"\x88\xac"
 
 
 def script_sigop_count(script: bytes, *, accurate: bool) -> int:
-    """Core's CScript::GetSigOpCount(fAccurate)."""
-    count, last = 0, 0xFF
-    try:
-        for opcode, _, _ in iter_ops(script):
-            if opcode in (Op.OP_CHECKSIG, Op.OP_CHECKSIGVERIFY):
-                count += 1
-            elif opcode in (Op.OP_CHECKMULTISIG, Op.OP_CHECKMULTISIGVERIFY):
-                if accurate and Op.OP_1 <= last <= Op.OP_16:
-                    count += decode_small_int(last)
-                else:
-                    count += MAX_PUBKEYS_PER_MULTISIG
-            last = opcode
-    except ScriptParseError:
-        pass
+    """Core's CScript::GetSigOpCount(fAccurate).
+
+    A P2PKH scriptPubKey (the one template whose ops include a sigop) is recognised by its
+    bytes; every other script goes through the op walk, which for the other standard shapes
+    (witness programs, P2SH, two-push scriptSigs) is two or three steps.
+    """
+    if len(script) == P2PKH_BYTES and script[:3] == _P2PKH_HEAD and script[23:] == _P2PKH_TAIL:
+        return 1
+    return _walk_sigop_count(script, accurate)
+
+
+def _walk_sigop_count(script: bytes, accurate: bool) -> int:
+    """GetSigOpCount's loop over GetScriptOp, inlined: a push running past the end stops it."""
+    count, last, pos, end = 0, 0xFF, 0, len(script)
+    while pos < end:
+        opcode = script[pos]
+        pos += 1
+        if opcode <= _PUSHDATA4:
+            if opcode < _PUSHDATA1:
+                size = opcode
+            else:
+                width = 1 if opcode == _PUSHDATA1 else 2 if opcode == _PUSHDATA2 else 4
+                if pos + width > end:
+                    break
+                size = int.from_bytes(script[pos : pos + width], "little")
+                pos += width
+            pos += size
+            if pos > end:
+                break
+        elif _CHECKSIG <= opcode <= _CHECKSIGVERIFY:  # 0xac, 0xad
+            count += 1
+        elif _CHECKMULTISIG <= opcode <= _CHECKMULTISIGVERIFY:  # 0xae, 0xaf
+            if accurate and _OP_1 <= last <= _OP_16:
+                count += last - _SMALL_INT_BIAS
+            else:
+                count += MAX_PUBKEYS_PER_MULTISIG
+        last = opcode
     return count
 
 
