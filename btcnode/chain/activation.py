@@ -1,12 +1,15 @@
 """Accepting blocks and moving the active chain to the best one (Core's AcceptBlock,
 ConnectTip, DisconnectTip and ActivateBestChain).
 
-Durability contract: every connect or disconnect of one block is ONE `WriteBatch` written
-with `sync=True`, holding the coin changes, the undo data (on connect), the block's index
-record (on connect) and the new tip. The raw block and its index record are written before,
-in a batch of their own; LevelDB applies writes in order, so the synced tip batch also makes
-them durable. Whenever the process dies, the store holds a tip whose UTXO set is exactly the
-one of the chain ending there.
+Durability contract: connecting or disconnecting a block changes memory (the coin cache,
+pending undo data and index records); `flushing.flush` writes all of it with the tip in ONE
+`WriteBatch` written with `sync=True`, after every block with the default `FlushPolicy`
+(every_blocks=1), else every N blocks, over the cache budget, or on `Chainstate.flush()`.
+The raw block and its index record are written when the block is accepted, before any flush
+that can move the stored tip past it; LevelDB applies writes in order, so the synced flush
+batch also makes them durable. Whenever the process dies, the store holds the tip of the
+last flush, whose UTXO set and undo data are exactly those of the chain ending there;
+reopening and `activate_best_chain` reconnect the stored blocks above it.
 
 Activation: pick the best candidate (`find_most_work_chain`), disconnect down to the fork
 point, connect up to the candidate. A block that fails to connect is marked failed (its
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 from btcnode.chain._state import ChainData
 from btcnode.chain.active import node_median_time_past
-from btcnode.chain.blockstore import serialize_block
+from btcnode.chain.blockstore import serialize_block, split_transactions
 from btcnode.chain.coinsview import BlockCoinsView
 from btcnode.chain.connect import (
     BlockContext,
@@ -26,7 +29,8 @@ from btcnode.chain.connect import (
     disconnect_block,
     finish_connect,
 )
-from btcnode.chain.encoding import CorruptChainstate, decode_block_undo, encode_block_undo
+from btcnode.chain.encoding import BlockUndo, CorruptChainstate, decode_block_undo
+from btcnode.chain.flushing import block_changed
 from btcnode.chain.forkchoice import (
     find_most_work_chain,
     link_block_data,
@@ -41,17 +45,18 @@ from btcnode.chain.index import (
     last_common_ancestor,
     with_validity,
 )
-from btcnode.chain.layout import TIP_KEY, index_key, undo_key
+from btcnode.chain.layout import undo_key
 from btcnode.chain.types import ChainUpdate, InvalidBlock
-from btcnode.consensus.block import Block
+from btcnode.consensus.block import HEADER_BYTES, Block
 from btcnode.consensus.checks import check_block
 from btcnode.consensus.contextual import contextual_check_block
-from btcnode.consensus.errors import BlockResult, BlockValidationError
+from btcnode.consensus.errors import BlockResult, BlockValidationError, ChainMisuse
 from common.store.api import WriteBatch
 
 
-def accept_block(data: ChainData, block: Block, now: int) -> BlockNode:
-    """Check `block` and store it (Core's AcceptBlock); its parent must be indexed.
+def accept_block(data: ChainData, block: Block, now: int, raw: bytes | None = None) -> BlockNode:
+    """Check `block` and store it (Core's AcceptBlock); its parent must be indexed. `raw`,
+    if given, is the serialization `block` was decoded from.
 
     Raises `BlockValidationError`; a block that breaks a rule (not merely a body that does
     not match its header, BLOCK_MUTATED) is marked failed so it is never fetched again.
@@ -63,7 +68,7 @@ def accept_block(data: ChainData, block: Block, now: int) -> BlockNode:
         data.persist_index()
         return node
     assert node.parent is not None, "the genesis block is stored when the chain is created"
-    serialized = serialize_block(block)
+    serialized = serialize_block(block) if raw is None else _split_raw(block, raw)
     if node.parent is data.active.tip:
         _drop_prepared(data)
         ctx = BlockContext(node.height, data.params, data.active.median_time_past)
@@ -89,6 +94,16 @@ def accept_block(data: ChainData, block: Block, now: int) -> BlockNode:
     return node
 
 
+def _split_raw(block: Block, raw: bytes) -> tuple[bytes, tuple[bytes, ...]]:
+    """`serialize_block(block)` from the bytes it was decoded from, checked cheaply."""
+    if raw[:HEADER_BYTES] != block.header.serialize():
+        raise ChainMisuse(f"raw bytes given with block {block.header.hash_hex} are another's")
+    try:
+        return raw, split_transactions(raw, block)
+    except CorruptChainstate as err:
+        raise ChainMisuse(f"raw bytes given with the block do not match it: {err}") from err
+
+
 def _drop_prepared(data: ChainData) -> None:
     if data.prepared is not None:
         prepared, data.prepared = data.prepared, None
@@ -109,41 +124,44 @@ def _take_prepared(data: ChainData, node: BlockNode) -> PreparedConnect:
 
 
 def connect_tip(data: ChainData, node: BlockNode) -> Block:
-    """Connect `node` (a child of the tip) in one synced batch; raises on invalid blocks."""
+    """Connect `node` (a child of the tip) in memory, then flush if the policy says so;
+    raises on invalid blocks (nothing of the block is kept then)."""
     prepared = _take_prepared(data, node)
     result = finish_connect(prepared)
-    status = with_validity(node.status | StatusFlag.HAVE_UNDO, Validity.SCRIPTS)
-    batch = WriteBatch()
-    prepared.view.write_to(batch)
-    batch.put(undo_key(node.hash), encode_block_undo(result.undo))
-    batch.put(TIP_KEY, node.hash)
-    data.add_dirty_index(batch)
-    batch.put(index_key(node.hash), node.record(status).encode())
-    data.store.write(batch, sync=True)
-    node.status = status
+    data.coins.apply(prepared.view.changes)
+    data.pending_undo[node.hash] = result.undo
+    data.pending_undo_coins += result.inputs
+    node.status = with_validity(node.status | StatusFlag.HAVE_UNDO, Validity.SCRIPTS)
+    data.pending_index[node] = None
     data.active.push(node)
+    block_changed(data)
     return prepared.block
 
 
 def disconnect_tip(data: ChainData) -> Block:
-    """Disconnect the tip in one synced batch."""
+    """Disconnect the tip in memory, then flush if the policy says so."""
     _drop_prepared(data)  # it was read against the tip that is going away
     node = data.active.tip
     if node.parent is None:
         raise CorruptChainstate("asked to disconnect the genesis block")
     stored = data.blocks.get(node.hash)
+    view = BlockCoinsView(data.coins)
+    disconnect_block(stored.block, node.height, _undo_of(data, node), view)
+    data.coins.apply(view.changes)
+    data.active.pop()
+    block_changed(data)
+    return stored.block
+
+
+def _undo_of(data: ChainData, node: BlockNode) -> BlockUndo:
+    """The undo data of an active block: unflushed, or stored."""
+    pending = data.pending_undo.get(node.hash)
+    if pending is not None:
+        return pending
     raw_undo = data.store.get(undo_key(node.hash))
     if raw_undo is None:
-        raise CorruptChainstate(f"no undo data for active block {stored.block.header.hash_hex}")
-    view = BlockCoinsView(data.coins)
-    disconnect_block(stored.block, node.height, decode_block_undo(raw_undo), view)
-    batch = WriteBatch()
-    view.write_to(batch)
-    batch.put(TIP_KEY, node.parent.hash)
-    data.add_dirty_index(batch)
-    data.store.write(batch, sync=True)
-    data.active.pop()
-    return stored.block
+        raise CorruptChainstate(f"no undo data for active block {node.header.hash_hex}")
+    return decode_block_undo(raw_undo)
 
 
 def activate_best_chain(data: ChainData, invalid: tuple[InvalidBlock, ...] = ()) -> ChainUpdate:

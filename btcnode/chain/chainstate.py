@@ -8,16 +8,26 @@ Entry points: `accept_header(s)` for headers-first sync, `process_block` for a b
 header is accepted too), `invalidate_block` / `reconsider_block` for the operator, and
 `activate_best_chain` to resume after `open` (the store may hold a better chain than its
 tip, e.g. after a crash during a reorg). Every call that moves the tip returns a
-`ChainUpdate` with the net change. The storage layout and the durability contract are in
-`btcnode.chain.layout` and `btcnode.chain.activation`.
+`ChainUpdate` with the net change. The storage layout is in `btcnode.chain.layout`.
+
+Durability contract (details in `btcnode.chain.activation` and `btcnode.chain.flushing`):
+- When `process_block` (or any call that moves the tip) returns, the change is in memory
+  and every read through this object sees it. The raw block is written to the store; the
+  tip, UTXO set and undo data reach it only at the next flush.
+- With the default `FlushPolicy()` (every_blocks=1) every call flushes before returning, so
+  a returned block is durable, as it always was. With a larger `every_blocks` (initial
+  sync, the benchmark) a flush happens every that many blocks, over the cache budget, and
+  on `flush()`; after a crash the store reopens at the last flushed tip, consistent, and
+  `activate_best_chain()` reconnects the stored blocks above it.
+- After `flush()` returns, everything done so far is durable. Call it before closing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from btcnode.chain import activation, headers, queries
-from btcnode.chain._state import ChainData
+from btcnode.chain import activation, flushing, headers, queries
+from btcnode.chain._state import ChainData, FlushPolicy
 from btcnode.chain.active import locator_hashes
 from btcnode.chain.encoding import CorruptChainstate
 from btcnode.chain.forkchoice import mark_invalid, reset_failure_flags, valid_floor
@@ -53,10 +63,16 @@ class Chainstate:
         *,
         checker: ScriptChecker | None = None,
         orphans: OrphanPool | None = None,
+        flush_policy: FlushPolicy | None = None,
     ) -> Chainstate:
-        """Load the chainstate in `store`, writing the genesis block first if it is empty."""
+        """Load the chainstate in `store`, writing the genesis block first if it is empty.
+
+        `flush_policy` defaults to flushing after every block (see the module docstring).
+        """
         index, active = load(store, params)
-        data = ChainData(store, params, checker or SerialScriptChecker(), index, active)
+        checker = checker or SerialScriptChecker()
+        policy = flush_policy or FlushPolicy()
+        data = ChainData(store, params, checker, index, active, policy)
         data.candidates.rebuild(index, valid_floor(active.tip))
         return cls(data, orphans or OrphanPool())
 
@@ -105,8 +121,13 @@ class Chainstate:
             self._data.persist_index()
         return tuple(node.entry() for node in nodes)
 
-    def process_block(self, block: Block, now: int) -> ChainUpdate | BlockOutcome:
+    def process_block(
+        self, block: Block, now: int, *, raw: bytes | None = None
+    ) -> ChainUpdate | BlockOutcome:
         """Accept `block`, then activate the best chain (Core's ProcessNewBlock).
+
+        `raw`, if given, must be the serialization `block` was decoded from (with witnesses);
+        it is stored as is instead of serializing the block again.
 
         Raises `BlockValidationError` if the block fails before it is stored (header rules,
         CheckBlock, ContextualCheckBlock). A block that fails to connect is reported in the
@@ -118,7 +139,7 @@ class Chainstate:
             check_block(block, self.params)
             self._orphans.add(block)
             return BlockOutcome.ORPHAN
-        activation.accept_block(data, block, now)
+        activation.accept_block(data, block, now, raw)
         refused = self._accept_orphans_of(block.hash, now)
         return activation.activate_best_chain(data, refused)
 
@@ -136,6 +157,17 @@ class Chainstate:
                     continue
                 waiting.append(child.hash)
         return tuple(refused)
+
+    def flush(self) -> None:
+        """Write every unflushed change with the tip in one synced batch (Core's
+        FlushStateToDisk); afterwards the store holds the current tip. Call before closing
+        the store, and after each block when every block must be durable on return."""
+        flushing.flush(self._data)
+
+    @property
+    def unflushed_blocks(self) -> int:
+        """Blocks connected or disconnected since the last flush (0: the store is current)."""
+        return self._data.unflushed_blocks
 
     def activate_best_chain(self) -> ChainUpdate:
         """Move to the best valid chain the store holds (after `open`, or any time)."""
@@ -204,6 +236,8 @@ class Chainstate:
         return self._data.active.find_fork(locator, self._data.index.get).entry()
 
     def utxo_stats(self) -> UtxoStats:
+        """Statistics of the UTXO set at the tip; flushes first, as they walk the store."""
+        flushing.flush(self._data)
         return queries.utxo_stats(self._data.store, self._height_of)
 
     @property

@@ -13,9 +13,9 @@ walks the UTXO set in one deterministic order (what `utxo_stats` hashes). Chain 
 stored: it is summed from the headers when the index is loaded.
 
 Invariant kept by the chainstate: the tip record, the coins and the undo data of the blocks
-on the active chain only ever change together, in one synced `WriteBatch` per connected or
-disconnected block; index and raw-block records are written before the batch that first
-makes use of them.
+on the active chain only ever change together, in one synced `WriteBatch` per flush
+(`btcnode.chain.flushing`; after every block by default); raw-block and index records are
+written before the flush that first makes use of them.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """A process that keeps changing a LevelDB chainstate until it is killed (test_persistence).
 
-`python -m tests.btcnode.chain.crash_child DB_PATH SEED`: opens the chainstate (resuming any
-interrupted reorg), prints "ready", then forever builds branches of one to four blocks on
-one of the last few active blocks, each heavier than the tip, so most steps disconnect and
-connect blocks; every block spends its parent's coinbase and chains a second spend inside
-the block. Now and then it invalidates and reconsiders a recent block, and at MAX_HEIGHT it
-invalidates the block three below the tip for good, so the height stays near MAX_HEIGHT.
-Runs on QUICK_REGTEST (coinbases spendable after one block).
+`python -m tests.btcnode.chain.crash_child DB_PATH SEED [FLUSH_EVERY]`: opens the chainstate
+flushing every FLUSH_EVERY blocks (default 1), resumes any interrupted reorg, prints
+"ready", then forever builds branches of one to four blocks on one of the last few active
+blocks, each heavier than the tip, so most steps disconnect and connect blocks; every block
+spends its parent's coinbase and chains a second spend inside the block. Now and then it
+invalidates and reconsiders a recent block, and at MAX_HEIGHT it invalidates the block three
+below the tip for good, so the height stays near MAX_HEIGHT. Runs on QUICK_REGTEST
+(coinbases spendable after one block).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import random
 import sys
 
 from btcnode.chain import Chainstate
+from btcnode.chain.flushing import FlushPolicy
 from btcnode.consensus.block import Block
 from btcnode.consensus.tx import Tx
 from common.store import LevelStore
@@ -52,11 +54,12 @@ def _branch(chainstate: Chainstate, builder: ChainBuilder, rng: random.Random) -
     return blocks
 
 
-def main(path: str, seed: int) -> None:
+def main(path: str, seed: int, flush_every: int) -> None:
     rng = random.Random(seed)
     builder = ChainBuilder(QUICK_REGTEST)
     with LevelStore(path) as store:
-        chainstate = Chainstate.open(store, QUICK_REGTEST)
+        policy = FlushPolicy(every_blocks=flush_every)
+        chainstate = Chainstate.open(store, QUICK_REGTEST, flush_policy=policy)
         chainstate.activate_best_chain()
         print("ready", flush=True)
         while True:
@@ -69,4 +72,4 @@ def main(path: str, seed: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 1)

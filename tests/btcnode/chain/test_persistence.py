@@ -13,12 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from btcnode.chain import Chainstate, CorruptChainstate, SerialScriptChecker
-from btcnode.chain.layout import TIP_KEY
+from btcnode.chain import Chainstate, CorruptChainstate, SerialScriptChecker, queries
+from btcnode.chain.flushing import FlushPolicy
+from btcnode.chain.layout import TIP_KEY, coin_key
 from btcnode.chain.scriptcheck import ScriptCheckSession
 from btcnode.consensus.errors import ChainMisuse
 from btcnode.consensus.params import MAINNET, REGTEST
+from btcnode.consensus.tx import OutPoint
 from common.store import LevelStore
+from common.store.api import WriteBatch
 from tests.btcnode.chain.builder import (
     QUICK_REGTEST,
     ChainBuilder,
@@ -112,9 +115,10 @@ def test_a_tip_that_is_not_indexed_is_corruption(tmp_path: Path) -> None:
     assert "not a stored, indexed block" in str(info.value)
 
 
-def _start_child(path: Path, seed: int) -> subprocess.Popen[bytes]:
+def _start_child(path: Path, seed: int, flush_every: int) -> subprocess.Popen[bytes]:
+    module = "tests.btcnode.chain.crash_child"
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.btcnode.chain.crash_child", str(path), str(seed)],
+        [sys.executable, "-m", module, str(path), str(seed), str(flush_every)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -149,12 +153,17 @@ def _check_consistent(path: Path) -> bool:
         return update.changed
 
 
-def test_kill_9_at_random_moments_leaves_a_consistent_chainstate(tmp_path: Path) -> None:
+@pytest.mark.parametrize("flush_every", [1, 3], ids=["flush-every-block", "write-back-cache"])
+def test_kill_9_at_random_moments_leaves_a_consistent_chainstate(
+    tmp_path: Path, flush_every: int
+) -> None:
+    """With a write-back cache (flush every 3 blocks) the store reopens at the last flushed
+    tip, consistent, and resuming reconnects the stored blocks above it."""
     rng = random.Random(SEED)
     path = tmp_path / "db"
     interrupted = 0
     for iteration in range(KILL_ITERATIONS):
-        child = _start_child(path, SEED + iteration)
+        child = _start_child(path, SEED + iteration, flush_every)
         time.sleep(rng.uniform(0.01, 0.25))
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
@@ -162,3 +171,65 @@ def test_kill_9_at_random_moments_leaves_a_consistent_chainstate(tmp_path: Path)
         interrupted += _check_consistent(path)
     # Most kills land inside a reorg or an invalidation (about 3 in 4 when measured).
     assert interrupted > 0
+
+
+def test_unflushed_blocks_are_reconnected_from_the_stored_blocks(tmp_path: Path) -> None:
+    """Without a flush the store keeps the old tip and UTXO set; the raw blocks are stored,
+    so resuming after reopening reaches the same tip and UTXO set."""
+    builder = ChainBuilder(QUICK_REGTEST)
+    blocks = builder.chain(QUICK_REGTEST.genesis.hash, 6, tag=b"w")
+    never = FlushPolicy(every_blocks=0)
+    with LevelStore(tmp_path / "db") as store:
+        chainstate = Chainstate.open(store, QUICK_REGTEST, flush_policy=never)
+        feed(chainstate, blocks[:2])
+        chainstate.flush()
+        feed(chainstate, blocks[2:])
+        assert chainstate.unflushed_blocks == 4
+        tip = chainstate.tip_hash
+        stats = queries.utxo_stats(store, lambda _: 0)
+        assert stats.tip_hash == blocks[1].hash  # the store was not touched past the flush
+    with LevelStore(tmp_path / "db") as store:
+        chainstate = Chainstate.open(store, QUICK_REGTEST, flush_policy=never)
+        assert chainstate.tip_hash == blocks[1].hash
+        assert chainstate.utxo_stats() == replay_stats(chainstate)
+        assert chainstate.activate_best_chain().changed
+        assert chainstate.tip_hash == tip
+        assert chainstate.utxo_stats() == replay_stats(chainstate)
+
+
+class _RecordingStore(LevelStore):
+    """A `LevelStore` that remembers the keys of every batch written."""
+
+    __slots__ = ("written",)
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.written: list[bytes] = []
+
+    def write(self, batch: WriteBatch, *, sync: bool = False) -> None:
+        self.written.extend(key for key, _ in batch)
+        super().write(batch, sync=sync)
+
+
+def test_a_coin_created_and_spent_between_flushes_never_reaches_the_store(
+    tmp_path: Path,
+) -> None:
+    builder = ChainBuilder(QUICK_REGTEST)
+    first = builder.block(QUICK_REGTEST.genesis.hash, tag=b"f")
+    second = builder.block(first.hash, tag=b"s")
+    value = first.txs[0].vout[0].value
+    parent = spend([(first.txs[0].txid, 0)], [value - 1000])
+    child = spend([(parent.txid, 0)], [value - 2000])
+    third = builder.block(second.hash, [parent, child], fees=2000, tag=b"t")
+    with _RecordingStore(tmp_path / "db") as store:
+        policy = FlushPolicy(every_blocks=0)
+        chainstate = Chainstate.open(store, QUICK_REGTEST, flush_policy=policy)
+        feed(chainstate, [first, second])
+        chainstate.flush()
+        store.written.clear()
+        feed(chainstate, [third])
+        chainstate.flush()
+        written = store.written
+    created_and_spent = coin_key(OutPoint(parent.txid, 0))
+    assert written and created_and_spent not in written
+    assert coin_key(OutPoint(child.txid, 0)) in written
