@@ -84,9 +84,18 @@ def _check_inputs(tx: Tx) -> None:
 
 
 def legacy_sigop_count(tx: Tx) -> int:
-    """Core's GetLegacySigOpCount: inaccurate counts over every scriptSig and scriptPubKey."""
-    count = sum(script_sigop_count(txin.script_sig, accurate=False) for txin in tx.vin)
-    count += sum(script_sigop_count(out.script_pubkey, accurate=False) for out in tx.vout)
+    """Core's GetLegacySigOpCount: inaccurate counts over every scriptSig and scriptPubKey.
+
+    Computed once per transaction and cached on it, as its txid is (the scripts are frozen).
+    """
+    count = tx._legacy_sigops
+    if count is None:
+        count = 0
+        for txin in tx.vin:
+            count += script_sigop_count(txin.script_sig, accurate=False)
+        for out in tx.vout:
+            count += script_sigop_count(out.script_pubkey, accurate=False)
+        object.__setattr__(tx, "_legacy_sigops", count)
     return count
 
 

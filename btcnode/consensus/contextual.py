@@ -48,6 +48,8 @@ from btcnode.consensus.sequence_locks import (
 from btcnode.consensus.subsidy import block_subsidy, coinbase_height_prefix
 from btcnode.consensus.tx import SEQUENCE_FINAL, WITNESS_SCALE_FACTOR, Tx
 
+_P2SH_FLAG = int(ScriptFlags.P2SH)
+
 __all__ = [
     "MEDIAN_TIME_SPAN",
     "calculate_sequence_locks",
@@ -323,13 +325,19 @@ def p2sh_sigop_count_tx(tx: Tx, view: UtxoView) -> int:
 
 
 def transaction_sigop_cost(tx: Tx, view: UtxoView, flags: int) -> int:
-    """Core's GetTransactionSigOpCost: legacy and P2SH sigops weigh 4, witness sigops 1."""
+    """Core's GetTransactionSigOpCost: legacy and P2SH sigops weigh 4, witness sigops 1.
+
+    One pass over the inputs looks up each spent coin once for both the P2SH and the
+    witness count (Core's two loops read the same coins; the sum does not depend on order).
+    """
     cost = legacy_sigop_count(tx) * WITNESS_SCALE_FACTOR
     if tx.is_coinbase():
         return cost
-    if flags & ScriptFlags.P2SH:
-        cost += p2sh_sigop_count_tx(tx, view) * WITNESS_SCALE_FACTOR
+    bits = int(flags)  # plain int: ScriptFlags' own & is slow on a per-input path
+    count_p2sh = bits & _P2SH_FLAG
     for n, txin in enumerate(tx.vin):
         script_pubkey = _spent_coin(view, tx, n).out.script_pubkey
-        cost += witness_sigop_count(txin.script_sig, script_pubkey, txin.witness, flags)
+        if count_p2sh and is_p2sh(script_pubkey):
+            cost += p2sh_sigop_count(script_pubkey, txin.script_sig) * WITNESS_SCALE_FACTOR
+        cost += witness_sigop_count(txin.script_sig, script_pubkey, txin.witness, bits)
     return cost

@@ -90,6 +90,9 @@ class Tx:
     _txid: bytes | None = field(default=None, init=False, repr=False, compare=False)
     _wtxid: bytes | None = field(default=None, init=False, repr=False, compare=False)
     _sizes: tuple[int, int] | None = field(default=None, init=False, repr=False, compare=False)
+    # Core's GetLegacySigOpCount, filled by `checks.legacy_sigop_count`: a block's checks ask
+    # for it twice (CheckBlock and the sigop cost in ConnectBlock).
+    _legacy_sigops: int | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not -(2**31) <= self.version < 2**31:

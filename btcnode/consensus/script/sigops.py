@@ -30,6 +30,8 @@ _CHECKMULTISIG, _CHECKMULTISIGVERIFY = int(Op.OP_CHECKMULTISIG), int(Op.OP_CHECK
 _OP_1, _OP_16 = int(Op.OP_1), int(Op.OP_16)
 _SMALL_INT_BIAS = _OP_1 - 1  # OP_n encodes n + 0x50
 
+_WITNESS_FLAG = int(ScriptFlags.WITNESS)  # plain int: ScriptFlags' own & is slow per input
+
 P2PKH_BYTES = 25  # OP_DUP OP_HASH160 <20> OP_EQUALVERIFY OP_CHECKSIG
 _P2PKH_HEAD = b"\x76\xa9\x14"
 _P2PKH_TAIL = b"\x88\xac"
@@ -95,7 +97,7 @@ def witness_sigop_count(
     script_sig: bytes, script_pubkey: bytes, witness: tuple[bytes, ...], flags: int
 ) -> int:
     """Core's CountWitnessSigOps: P2WPKH is 1, P2WSH counts its witness script accurately."""
-    if not flags & ScriptFlags.WITNESS:
+    if not int(flags) & _WITNESS_FLAG:
         return 0
     program = witness_program(script_pubkey)
     if program is not None:

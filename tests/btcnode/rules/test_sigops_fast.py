@@ -10,8 +10,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from btcnode.consensus.checks import legacy_sigop_count
+from btcnode.consensus.coins import Coin
+from btcnode.consensus.contextual import transaction_sigop_cost
+from btcnode.consensus.hashes import hash160
+from btcnode.consensus.script.flags import MANDATORY_FLAGS, ScriptFlags
 from btcnode.consensus.script.ops import (
     ScriptParseError,
+    is_p2sh,
     iter_ops,
     p2pkh_script,
     p2sh_script,
@@ -19,7 +25,12 @@ from btcnode.consensus.script.ops import (
     p2wsh_script,
     push_data,
 )
-from btcnode.consensus.script.sigops import script_sigop_count
+from btcnode.consensus.script.sigops import (
+    p2sh_sigop_count,
+    script_sigop_count,
+    witness_sigop_count,
+)
+from btcnode.consensus.tx import SEQUENCE_FINAL, OutPoint, Tx, TxIn, TxOut
 
 CHECKSIG, CHECKSIGVERIFY, CHECKMULTISIG, CHECKMULTISIGVERIFY = 0xAC, 0xAD, 0xAE, 0xAF
 OP_1, OP_16 = 0x51, 0x60
@@ -104,3 +115,75 @@ def test_known_counts() -> None:
     truncated = bytes((CHECKSIG, CHECKSIG, 0x4C, 0x09, CHECKSIG))
     assert script_sigop_count(truncated, accurate=True) == 2
     assert script_sigop_count(bytes((CHECKMULTISIG,)), accurate=True) == 20
+
+
+# -- per transaction: the cached legacy count and the one-pass sigop cost ----------------------
+
+
+class _Coins(dict[OutPoint, Coin]):
+    def get_coin(self, outpoint: OutPoint) -> Coin | None:
+        return self.get(outpoint)
+
+
+def reference_sigop_cost(tx: Tx, view: _Coins, flags: int) -> int:
+    """Core's GetTransactionSigOpCost as written there: legacy, then a P2SH loop over the
+    inputs, then a witness loop, each reading the spent coin again."""
+    legacy = sum(reference_sigop_count(i.script_sig, accurate=False) for i in tx.vin)
+    legacy += sum(reference_sigop_count(o.script_pubkey, accurate=False) for o in tx.vout)
+    cost = legacy * 4
+    if tx.is_coinbase():
+        return cost
+    if flags & ScriptFlags.P2SH:
+        for txin in tx.vin:
+            script_pubkey = view[txin.prevout].out.script_pubkey
+            if is_p2sh(script_pubkey):
+                cost += p2sh_sigop_count(script_pubkey, txin.script_sig) * 4
+    for txin in tx.vin:
+        script_pubkey = view[txin.prevout].out.script_pubkey
+        cost += witness_sigop_count(txin.script_sig, script_pubkey, txin.witness, flags)
+    return cost
+
+
+_redeem = st.one_of(_op_script, _template)
+_spent = st.one_of(
+    _redeem.map(lambda script: (script, b"", ())),  # bare
+    _redeem.map(lambda script: (p2sh_script(hash160(script)), push_data(script), ())),
+    st.lists(_redeem, max_size=3).map(lambda stack: (p2wsh_script(bytes(32)), b"", tuple(stack))),
+    _hash20.map(lambda key: (p2wpkh_script(key), b"", (b"sig", b"key"))),
+    _redeem.map(
+        lambda script: (p2sh_script(bytes(20)), push_data(p2wsh_script(bytes(32))), (script,))
+    ),
+    st.tuples(_op_script, _op_script, st.lists(st.binary(max_size=40), max_size=2)).map(
+        lambda parts: (parts[0], parts[1], tuple(parts[2]))
+    ),
+)
+_flags = st.sampled_from([ScriptFlags.NONE, ScriptFlags.P2SH, ScriptFlags.WITNESS, MANDATORY_FLAGS])
+
+
+@settings(max_examples=500)
+@given(st.lists(_spent, min_size=1, max_size=4), st.lists(_redeem, min_size=1, max_size=3), _flags)
+def test_sigop_cost_matches_reference(
+    spent: list[tuple[bytes, bytes, tuple[bytes, ...]]], outputs: list[bytes], flags: ScriptFlags
+) -> None:
+    view = _Coins()
+    vin = []
+    for n, (script_pubkey, script_sig, witness) in enumerate(spent):
+        outpoint = OutPoint(bytes([n + 1]) * 32, n)
+        view[outpoint] = Coin(TxOut(1, script_pubkey), 1, False)
+        vin.append(TxIn(outpoint, script_sig, SEQUENCE_FINAL, witness))
+    tx = Tx(2, tuple(vin), tuple(TxOut(1, script) for script in outputs))
+    expected = reference_sigop_cost(tx, view, flags)
+    assert transaction_sigop_cost(tx, view, flags) == expected
+    assert transaction_sigop_cost(tx, view, flags) == expected  # again, from the cache
+    assert legacy_sigop_count(tx) == sum(
+        reference_sigop_count(script, accurate=False)
+        for script in [i.script_sig for i in tx.vin] + [o.script_pubkey for o in tx.vout]
+    )
+
+
+def test_cached_legacy_count_is_not_part_of_equality() -> None:
+    tx = Tx(2, (TxIn(OutPoint(bytes(32), 0)),), (TxOut(1, b"\xac\xac"),))
+    twin = Tx(2, (TxIn(OutPoint(bytes(32), 0)),), (TxOut(1, b"\xac\xac"),))
+    assert legacy_sigop_count(tx) == 2
+    assert tx == twin and hash(tx) == hash(twin)
+    assert "legacy" not in repr(tx)
