@@ -55,6 +55,10 @@ def _check_output_values(tx: Tx) -> None:
     """Negative or overflowing output values (CVE-2010-5139)."""
     total = 0
     for n, out in enumerate(tx.vout):
+        # One comparison for the common case; total >= 0 makes it imply the three below pass.
+        if out.value >= 0 and total + out.value <= MAX_MONEY:
+            total += out.value
+            continue
         if out.value < 0:
             raise TxValidationError("bad-txns-vout-negative", f"output {n} value {out.value}")
         if out.value > MAX_MONEY:
@@ -68,11 +72,12 @@ def _check_output_values(tx: Tx) -> None:
 
 def _check_inputs(tx: Tx) -> None:
     """Duplicate inputs (CVE-2018-17144), the coinbase scriptSig size and null prevouts."""
-    seen: set[OutPoint] = set()
-    for txin in tx.vin:
-        if txin.prevout in seen:
-            raise TxValidationError("bad-txns-inputs-duplicate", f"prevout {txin.prevout}")
-        seen.add(txin.prevout)
+    if len(tx.vin) > 1:  # one input cannot repeat; skip building the set
+        seen: set[OutPoint] = set()
+        for txin in tx.vin:
+            if txin.prevout in seen:
+                raise TxValidationError("bad-txns-inputs-duplicate", f"prevout {txin.prevout}")
+            seen.add(txin.prevout)
     if tx.is_coinbase():
         size = len(tx.vin[0].script_sig)
         if not MIN_COINBASE_SCRIPT_SIG <= size <= MAX_COINBASE_SCRIPT_SIG:

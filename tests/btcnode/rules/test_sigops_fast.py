@@ -7,13 +7,16 @@ pushes (counting stops there) and CHECKMULTISIG after OP_n in both modes.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from btcnode.consensus.checks import legacy_sigop_count
+from btcnode.consensus.checks import check_transaction, legacy_sigop_count
 from btcnode.consensus.coins import Coin
 from btcnode.consensus.contextual import transaction_sigop_cost
+from btcnode.consensus.errors import TxValidationError
 from btcnode.consensus.hashes import hash160
+from btcnode.consensus.params import MAX_MONEY
 from btcnode.consensus.script.flags import MANDATORY_FLAGS, ScriptFlags
 from btcnode.consensus.script.ops import (
     ScriptParseError,
@@ -187,3 +190,41 @@ def test_cached_legacy_count_is_not_part_of_equality() -> None:
     assert legacy_sigop_count(tx) == 2
     assert tx == twin and hash(tx) == hash(twin)
     assert "legacy" not in repr(tx)
+
+
+# -- CheckTransaction's output values: the in-range shortcut against the rule as written -------
+
+
+def reference_output_values(values: list[int]) -> tuple[str, str] | None:
+    total = 0
+    for n, value in enumerate(values):
+        if value < 0:
+            return "bad-txns-vout-negative", f"output {n} value {value}"
+        if value > MAX_MONEY:
+            return "bad-txns-vout-toolarge", f"output {n} value {value}"
+        total += value
+        if not 0 <= total <= MAX_MONEY:
+            return "bad-txns-txouttotal-toolarge", f"total {total} after output {n}"
+    return None
+
+
+_value = st.one_of(
+    st.integers(-(2**63), 2**63 - 1),
+    st.integers(MAX_MONEY - 2, MAX_MONEY + 2),
+    st.integers(-2, 2),
+    st.integers(0, MAX_MONEY // 2 + 1),
+)
+
+
+@settings(max_examples=1000)
+@given(st.lists(_value, min_size=1, max_size=5))
+def test_output_value_checks_match_reference(values: list[int]) -> None:
+    vin = (TxIn(OutPoint(bytes([1]) * 32, 0)),)
+    tx = Tx(2, vin, tuple(TxOut(value, b"") for value in values))
+    expected = reference_output_values(values)
+    if expected is None:
+        check_transaction(tx)
+        return
+    with pytest.raises(TxValidationError) as info:
+        check_transaction(tx)
+    assert (info.value.reject_reason, info.value.debug) == expected
