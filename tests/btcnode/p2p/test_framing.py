@@ -103,7 +103,7 @@ def test_two_frames_in_one_chunk_and_a_partial_third() -> None:
 @given(
     st.lists(
         st.tuples(
-            st.binary(min_size=1, max_size=12).filter(lambda c: all(0x20 <= b <= 0x7E for b in c)),
+            st.lists(st.integers(0x20, 0x7E), min_size=1, max_size=12).map(bytes),
             st.binary(max_size=300),
         ),
         max_size=6,
