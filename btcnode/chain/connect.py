@@ -31,6 +31,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
+from btcnode.chain._fastchecks import (
+    NOT_PROVEN,
+    fee_if_plain,
+    needs_sequence_locks,
+    sigop_cost_if_plain,
+)
 from btcnode.chain.coinsview import BlockCoinsView, is_unspendable
 from btcnode.chain.encoding import BlockUndo, CorruptChainstate
 from btcnode.chain.scriptcheck import ScriptChecker, ScriptCheckSession
@@ -188,18 +194,27 @@ def _check_transactions(
     Stops at `missing_at`, whose check_tx_inputs reports the missing coin.
     """
     enforce_bip68 = ctx.height >= ctx.params.csv_height
+    height, maturity, bits = ctx.height, ctx.params.coinbase_maturity, int(flags)
+    txs = block.txs
     fees = 0
-    sigop_cost = transaction_sigop_cost(block.txs[0], _TxCoins(block.txs[0], ()), flags)
-    for position in range(1, min(missing_at + 1, len(block.txs))):
-        tx = block.txs[position]
-        tx_coins = _TxCoins(tx, coins[position - 1])
-        fees += _check_inputs(tx, position, ctx, tx_coins)
+    sigop_cost = transaction_sigop_cost(txs[0], _TxCoins(txs[0], ()), flags)
+    for position in range(1, min(missing_at + 1, len(txs))):
+        tx = txs[position]
+        tx_coins = coins[position - 1]
+        fee = fee_if_plain(tx, tx_coins, height, maturity)
+        if fee == NOT_PROVEN:
+            fee = _check_inputs(tx, position, ctx, _TxCoins(tx, tx_coins))
+        fees += fee
         if not money_range(fees):
             raise BlockValidationError(
                 "bad-txns-accumulated-fee-outofrange", f"accumulated fee {fees} at tx {position}"
             )
-        _check_sequence_locks(tx, position, ctx, coins[position - 1], enforce_bip68)
-        sigop_cost += transaction_sigop_cost(tx, tx_coins, flags)
+        if needs_sequence_locks(tx, enforce_bip68):
+            _check_sequence_locks(tx, position, ctx, tx_coins, enforce_bip68)
+        cost = sigop_cost_if_plain(tx, tx_coins, bits)
+        if cost == NOT_PROVEN:
+            cost = transaction_sigop_cost(tx, _TxCoins(tx, tx_coins), flags)
+        sigop_cost += cost
         if sigop_cost > MAX_BLOCK_SIGOPS_COST:
             raise BlockValidationError("bad-blk-sigops", f"too many sigops at tx {position}")
     if missing_at < len(block.txs):
