@@ -26,7 +26,9 @@ import hashlib
 import struct
 from collections.abc import Sequence
 
-import coincurve
+from coincurve._libsecp256k1 import ffi as _ffi
+from coincurve._libsecp256k1 import lib as _lib
+from coincurve.context import GLOBAL_CONTEXT
 
 from btcnode.consensus.hashes import hash160
 from btcnode.consensus.script.flags import ScriptFlags
@@ -155,19 +157,35 @@ def _pubkey_ok(pubkey: bytes) -> bool:
 # fifth of a verification, and keys repeat across inputs (address reuse, consolidations).
 # Dropped wholesale when full; a cache miss only costs the parse.
 MAX_CACHED_PUBKEYS = 8192
-_pubkeys: dict[bytes, coincurve.PublicKey] = {}
+_pubkeys: dict[bytes, object] = {}  # bytes -> parsed `secp256k1_pubkey *`
+# libsecp256k1 straight through coincurve's cffi binding: what `PublicKey(p).verify(sig,
+# digest, hasher=None)` calls, without its per-call wrapper objects. One signature struct is
+# reused: each process checks one input at a time.
+_ctx = GLOBAL_CONTEXT.ctx
+_parse_der = _lib.secp256k1_ecdsa_signature_parse_der
+_ecdsa_verify = _lib.secp256k1_ecdsa_verify
+_signature = _ffi.new("secp256k1_ecdsa_signature *")
+
+
+def _parsed_pubkey(pubkey: bytes) -> object | None:
+    key = _pubkeys.get(pubkey)
+    if key is None:
+        key = _ffi.new("secp256k1_pubkey *")
+        if not _lib.secp256k1_ec_pubkey_parse(_ctx, key, pubkey, len(pubkey)):
+            return None
+        if len(_pubkeys) >= MAX_CACHED_PUBKEYS:
+            _pubkeys.clear()
+        _pubkeys[pubkey] = key
+    return key
 
 
 def _verify(sig: bytes, pubkey: bytes, digest: bytes) -> bool:
-    try:
-        key = _pubkeys.get(pubkey)
-        if key is None:
-            if len(_pubkeys) >= MAX_CACHED_PUBKEYS:
-                _pubkeys.clear()
-            key = _pubkeys[pubkey] = coincurve.PublicKey(pubkey)
-        return bool(key.verify(sig[:-1], digest, hasher=None))
-    except ValueError:
+    """libsecp256k1's verify of the DER signature `sig` (hash type byte last) on `digest`;
+    False where the key or signature does not parse, as coincurve's ValueError would be."""
+    key = _parsed_pubkey(pubkey)
+    if key is None or not _parse_der(_ctx, _signature, sig[:-1], len(sig) - 1):
         return False
+    return bool(_ecdsa_verify(_ctx, _signature, digest, key))
 
 
 def _prove_p2pkh(tx: _RawTx, n_in: int, script_pubkey: bytes) -> bool:
