@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 
 from btcnode.chain.scriptcheck import check_tx
 from btcnode.consensus.script.errors import ScriptErr, ScriptError
-from btcnode.consensus.serialize import ser_compact_size
+from btcnode.consensus.serialize import read_compact_at, ser_compact_size
 from btcnode.consensus.tx import TxOut
 
 # Claim bytes in the ring; a session never has this many chunks in flight (a 4 MB block
@@ -79,19 +79,11 @@ def decode_chunk(message: bytes) -> tuple[int, int, int, list[bytes], list[list[
         outs = []
         for _ in range(inputs):
             (value,) = _I64.unpack_from(message, pos)
-            script_len, pos = _read_compact(message, pos + 8)
+            script_len, pos = read_compact_at(message, pos + 8)
             outs.append(TxOut(value, message[pos : pos + script_len]))
             pos += script_len
         spent.append(outs)
     return sequence, first_position, flags, raw_txs, spent
-
-
-def _read_compact(buf: bytes, pos: int) -> tuple[int, int]:
-    first = buf[pos]
-    if first < 0xFD:
-        return first, pos + 1
-    width = 2 if first == 0xFD else 4 if first == 0xFE else 8
-    return int.from_bytes(buf[pos + 1 : pos + 1 + width], "little"), pos + 1 + width
 
 
 def encode_failure(err: ScriptError) -> bytes:

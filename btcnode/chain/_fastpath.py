@@ -22,18 +22,13 @@ including a transaction that does not parse here, is left to the interpreter.
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from collections.abc import Sequence
 
-from coincurve._libsecp256k1 import ffi as _ffi
-from coincurve._libsecp256k1 import lib as _lib
-from coincurve.context import GLOBAL_CONTEXT
-
-from btcnode.consensus.hashes import hash160
+from btcnode.consensus.hashes import hash160, sha256d
 from btcnode.consensus.script.flags import ScriptFlags
-from btcnode.consensus.script.signature import is_valid_signature_encoding
-from btcnode.consensus.serialize import ser_compact_size
+from btcnode.consensus.script.signature import is_valid_signature_encoding, verify_strict_der
+from btcnode.consensus.serialize import read_compact_at, ser_compact_size
 from btcnode.consensus.tx import TxOut
 
 _SIGHASH_ALL_BYTE = 0x01
@@ -43,19 +38,6 @@ _P2WPKH_HEAD = b"\x00\x14"
 _COMPRESSED_PUBKEY_BYTES = 33
 _MIN_SIG_BYTES, _MAX_SIG_BYTES = 9, 73  # BIP66 bounds, hash type byte included
 _I64 = struct.Struct("<q")
-_sha256 = hashlib.sha256
-
-
-def _sha256d(data: bytes) -> bytes:
-    return _sha256(_sha256(data).digest()).digest()
-
-
-def _read_compact(buf: bytes, pos: int) -> tuple[int, int]:
-    first = buf[pos]
-    if first < 0xFD:
-        return first, pos + 1
-    width = 2 if first == 0xFD else 4 if first == 0xFE else 8
-    return int.from_bytes(buf[pos + 1 : pos + 1 + width], "little"), pos + 1 + width
 
 
 class _RawTx:
@@ -66,18 +48,18 @@ class _RawTx:
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
         segwit = raw[4] == 0 and raw[5] == 1
-        count, pos = _read_compact(raw, 6 if segwit else 4)
+        count, pos = read_compact_at(raw, 6 if segwit else 4)
         inputs = []
         for _ in range(count):
             script_start = pos + 36
-            size, script_start = _read_compact(raw, script_start)
+            size, script_start = read_compact_at(raw, script_start)
             inputs.append((pos, script_start, script_start + size))
             pos = script_start + size + 4
         self.inputs = inputs
         outputs_start = pos
-        count, pos = _read_compact(raw, pos)
+        count, pos = read_compact_at(raw, pos)
         for _ in range(count):
-            size, pos = _read_compact(raw, pos + 8)
+            size, pos = read_compact_at(raw, pos + 8)
             pos += size
         self.outputs = (outputs_start, pos)  # the output count and every output
         self.witnesses: list[list[bytes]] = []
@@ -90,10 +72,10 @@ class _RawTx:
     def _read_witnesses(self, pos: int) -> int:
         raw = self.raw
         for _ in self.inputs:
-            count, pos = _read_compact(raw, pos)
+            count, pos = read_compact_at(raw, pos)
             items = []
             for _ in range(count):
-                size, pos = _read_compact(raw, pos)
+                size, pos = read_compact_at(raw, pos)
                 items.append(raw[pos : pos + size])
                 pos += size
             self.witnesses.append(items)
@@ -112,16 +94,16 @@ class _RawTx:
         parts.append(raw[self.outputs[0] : self.outputs[1]])
         parts.append(raw[-4:])
         parts.append(_SIGHASH_ALL_U32)
-        return _sha256d(b"".join(parts))
+        return sha256d(b"".join(parts))
 
     def bip143_sighash_all(self, n_in: int, script_code: bytes, amount: int) -> bytes:
         raw = self.raw
         if self._bip143 is None:
             prevouts = b"".join(raw[start : start + 36] for start, _, _ in self.inputs)
             sequences = b"".join(raw[end : end + 4] for _, _, end in self.inputs)
-            _, outputs_count_end = _read_compact(raw, self.outputs[0])
+            _, outputs_count_end = read_compact_at(raw, self.outputs[0])
             outputs = raw[outputs_count_end : self.outputs[1]]
-            self._bip143 = (_sha256d(prevouts), _sha256d(sequences), _sha256d(outputs))
+            self._bip143 = (sha256d(prevouts), sha256d(sequences), sha256d(outputs))
         hash_prevouts, hash_sequence, hash_outputs = self._bip143
         start, _, script_end = self.inputs[n_in]
         preimage = b"".join(
@@ -138,7 +120,7 @@ class _RawTx:
                 _SIGHASH_ALL_U32,
             )
         )
-        return _sha256d(preimage)
+        return sha256d(preimage)
 
 
 def _signature_ok(sig: bytes) -> bool:
@@ -153,39 +135,9 @@ def _pubkey_ok(pubkey: bytes) -> bool:
     return len(pubkey) == _COMPRESSED_PUBKEY_BYTES and pubkey[0] in (2, 3)
 
 
-# Parsed public keys by their bytes: parsing a compressed key costs a square root, about a
-# fifth of a verification, and keys repeat across inputs (address reuse, consolidations).
-# Dropped wholesale when full; a cache miss only costs the parse.
-MAX_CACHED_PUBKEYS = 8192
-_pubkeys: dict[bytes, object] = {}  # bytes -> parsed `secp256k1_pubkey *`
-# libsecp256k1 straight through coincurve's cffi binding: what `PublicKey(p).verify(sig,
-# digest, hasher=None)` calls, without its per-call wrapper objects. One signature struct is
-# reused: each process checks one input at a time.
-_ctx = GLOBAL_CONTEXT.ctx
-_parse_der = _lib.secp256k1_ecdsa_signature_parse_der
-_ecdsa_verify = _lib.secp256k1_ecdsa_verify
-_signature = _ffi.new("secp256k1_ecdsa_signature *")
-
-
-def _parsed_pubkey(pubkey: bytes) -> object | None:
-    key = _pubkeys.get(pubkey)
-    if key is None:
-        key = _ffi.new("secp256k1_pubkey *")
-        if not _lib.secp256k1_ec_pubkey_parse(_ctx, key, pubkey, len(pubkey)):
-            return None
-        if len(_pubkeys) >= MAX_CACHED_PUBKEYS:
-            _pubkeys.clear()
-        _pubkeys[pubkey] = key
-    return key
-
-
 def _verify(sig: bytes, pubkey: bytes, digest: bytes) -> bool:
-    """libsecp256k1's verify of the DER signature `sig` (hash type byte last) on `digest`;
-    False where the key or signature does not parse, as coincurve's ValueError would be."""
-    key = _parsed_pubkey(pubkey)
-    if key is None or not _parse_der(_ctx, _signature, sig[:-1], len(sig) - 1):
-        return False
-    return bool(_ecdsa_verify(_ctx, _signature, digest, key))
+    """libsecp256k1's verify of the DER signature `sig` (hash type byte last) on `digest`."""
+    return verify_strict_der(sig[:-1], pubkey, digest)
 
 
 def _prove_p2pkh(tx: _RawTx, n_in: int, script_pubkey: bytes) -> bool:

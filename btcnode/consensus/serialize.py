@@ -48,6 +48,16 @@ def ser_i64(n: int) -> bytes:
     return _I64.pack(n)
 
 
+def read_compact_at(buf: bytes, pos: int) -> tuple[int, int]:
+    """(value, next position) of the CompactSize at `pos`, unchecked: for bytes this node
+    produced or already validated (an IndexError past the end is the caller's to handle)."""
+    first = buf[pos]
+    if first < 0xFD:
+        return first, pos + 1
+    width = 2 if first == 0xFD else 4 if first == 0xFE else 8
+    return int.from_bytes(buf[pos + 1 : pos + 1 + width], "little"), pos + 1 + width
+
+
 class ByteReader:
     """A cursor over `buf` whose every read is bounded by what is left."""
 

@@ -14,11 +14,11 @@ Hashes are 32 bytes in internal byte order (display order is reversed).
 from __future__ import annotations
 
 import enum
-import hashlib
 import struct
 from collections.abc import Sequence
 
 from btcnode.consensus.errors import ChainMisuse
+from btcnode.consensus.hashes import sha256d
 from btcnode.consensus.script.opcodes import Op
 from btcnode.consensus.serialize import ser_compact_size, ser_var_bytes
 from btcnode.consensus.tx import Tx, TxOut
@@ -46,10 +46,6 @@ class SigVersion(enum.Enum):
 
     BASE = 0
     WITNESS_V0 = 1
-
-
-def _sha256d(data: bytes) -> bytes:
-    return hashlib.sha256(hashlib.sha256(data).digest()).digest()
 
 
 class PrecomputedTxData:
@@ -89,19 +85,19 @@ class PrecomputedTxData:
     @property
     def hash_prevouts(self) -> bytes:
         if self._hash_prevouts is None:
-            self._hash_prevouts = _sha256d(b"".join([op for op, _ in self.legacy_inputs]))
+            self._hash_prevouts = sha256d(b"".join([op for op, _ in self.legacy_inputs]))
         return self._hash_prevouts
 
     @property
     def hash_sequence(self) -> bytes:
         if self._hash_sequence is None:
-            self._hash_sequence = _sha256d(b"".join([seq for _, seq in self.legacy_inputs]))
+            self._hash_sequence = sha256d(b"".join([seq for _, seq in self.legacy_inputs]))
         return self._hash_sequence
 
     @property
     def hash_outputs(self) -> bytes:
         if self._hash_outputs is None:
-            self._hash_outputs = _sha256d(self.legacy_outputs)
+            self._hash_outputs = sha256d(self.legacy_outputs)
         return self._hash_outputs
 
     @property
@@ -237,7 +233,7 @@ def legacy_digest(
     parts.append(_legacy_outputs_part(tx, n_in, base_type, txdata))
     parts.append(_U32.pack(tx.lock_time))
     parts.append(_I32.pack(hash_type))
-    return _sha256d(b"".join(parts))
+    return sha256d(b"".join(parts))
 
 
 def _legacy_outputs_part(tx: Tx, n_in: int, base_type: int, txdata: PrecomputedTxData) -> bytes:
@@ -257,7 +253,7 @@ def signature_hash_witness_v0(
     txdata: PrecomputedTxData | None = None,
 ) -> bytes:
     """BIP143: the signature hash of input `n_in` spending `amount` satoshis."""
-    return _sha256d(witness_v0_preimage(script_code, tx, n_in, amount, hash_type, txdata))
+    return sha256d(witness_v0_preimage(script_code, tx, n_in, amount, hash_type, txdata))
 
 
 def witness_v0_preimage(
@@ -289,7 +285,7 @@ def witness_v0_preimage(
     if base_type not in (SIGHASH_SINGLE, SIGHASH_NONE):
         hash_outputs = txdata.hash_outputs
     elif base_type == SIGHASH_SINGLE and n_in < len(tx.vout):
-        hash_outputs = _sha256d(tx.vout[n_in].serialize())
+        hash_outputs = sha256d(tx.vout[n_in].serialize())
     else:
         hash_outputs = ZERO_HASH
     return b"".join(

@@ -232,14 +232,50 @@ def verify_ecdsa(der_sig: bytes, pubkey: bytes, msg32: bytes) -> bool:
     return _verify_compact(r.to_bytes(32, "big") + s.to_bytes(32, "big"), pubkey, msg32)
 
 
+# Parsed public keys by their bytes: parsing a compressed key costs a square root, about a
+# fifth of a verification, and keys repeat across inputs (address reuse, consolidations).
+# Dropped wholesale when full; a miss only costs the parse. Holds no verdicts, only keys.
+MAX_CACHED_PUBKEYS = 8192
+_pubkeys: dict[bytes, object] = {}  # bytes -> parsed `secp256k1_pubkey *`
+
+
+def _parsed_pubkey(pubkey: bytes) -> object | None:
+    key = _pubkeys.get(pubkey)
+    if key is None:
+        key = _ffi.new("secp256k1_pubkey *")
+        if not _lib.secp256k1_ec_pubkey_parse(_CTX, key, pubkey, len(pubkey)):
+            return None
+        if len(_pubkeys) >= MAX_CACHED_PUBKEYS:
+            _pubkeys.clear()
+        _pubkeys[pubkey] = key
+    return key
+
+
 def _verify_compact_cffi(compact: bytes, pubkey: bytes, msg32: bytes) -> bool:
-    parsed_key = _ffi.new("secp256k1_pubkey *")
-    if not _lib.secp256k1_ec_pubkey_parse(_CTX, parsed_key, pubkey, len(pubkey)):
+    parsed_key = _parsed_pubkey(pubkey)
+    if parsed_key is None:
         return False
     sig = _ffi.new("secp256k1_ecdsa_signature *")
     if not _lib.secp256k1_ecdsa_signature_parse_compact(_CTX, sig, compact):
         return False
     return bool(_lib.secp256k1_ecdsa_verify(_CTX, sig, msg32, parsed_key))
+
+
+def _verify_strict_der_cffi(der_sig: bytes, pubkey: bytes, msg32: bytes) -> bool:
+    parsed_key = _parsed_pubkey(pubkey)
+    sig = _ffi.new("secp256k1_ecdsa_signature *")
+    if parsed_key is None or not _lib.secp256k1_ecdsa_signature_parse_der(
+        _CTX, sig, der_sig, len(der_sig)
+    ):
+        return False
+    return bool(_lib.secp256k1_ecdsa_verify(_CTX, sig, msg32, parsed_key))
+
+
+def _verify_strict_der_public_api(der_sig: bytes, pubkey: bytes, msg32: bytes) -> bool:
+    try:
+        return coincurve.PublicKey(pubkey).verify(der_sig, msg32, hasher=None)
+    except ValueError:
+        return False
 
 
 def _verify_compact_public_api(compact: bytes, pubkey: bytes, msg32: bytes) -> bool:
@@ -263,3 +299,9 @@ def _strict_der(r: bytes, s: bytes) -> bytes:
 
 
 _verify_compact = _verify_compact_cffi if _CTX is not None else _verify_compact_public_api
+
+# libsecp256k1's own verify of a strict-DER signature (no hash type byte): what
+# `PublicKey(p).verify(sig, digest, hasher=None)` does, through the cffi binding with cached
+# keys when it is importable. Accepts only low-S signatures; callers that must accept high S
+# (consensus) go through `verify_ecdsa`.
+verify_strict_der = _verify_strict_der_cffi if _CTX is not None else _verify_strict_der_public_api
