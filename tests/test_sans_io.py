@@ -85,6 +85,7 @@ CORE_MODULES = [
     "btcnode.consensus.checks",
     "btcnode.consensus.contextual",
     "btcnode.consensus.sequence_locks",
+    "btcnode.consensus.fastchecks",
     "btcnode.consensus.sighash",
     "btcnode.consensus.script",
     "btcnode.signing",

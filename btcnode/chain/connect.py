@@ -31,12 +31,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from btcnode.chain._fastchecks import (
-    NOT_PROVEN,
-    fee_if_plain,
-    needs_sequence_locks,
-    sigop_cost_if_plain,
-)
 from btcnode.chain.coinsview import BlockCoinsView, is_unspendable
 from btcnode.chain.encoding import BlockUndo, CorruptChainstate
 from btcnode.chain.scriptcheck import ScriptChecker, ScriptCheckSession
@@ -50,6 +44,12 @@ from btcnode.consensus.contextual import (
     transaction_sigop_cost,
 )
 from btcnode.consensus.errors import BlockValidationError, ValidationError
+from btcnode.consensus.fastchecks import (
+    NOT_PROVEN,
+    fee_if_plain,
+    needs_sequence_locks,
+    sigop_cost_if_plain,
+)
 from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.params import ChainParams
 from btcnode.consensus.script.errors import ScriptError

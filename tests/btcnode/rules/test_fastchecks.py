@@ -5,15 +5,15 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from btcnode.chain._fastchecks import (
+from btcnode.consensus.coins import Coin
+from btcnode.consensus.contextual import check_tx_inputs, transaction_sigop_cost
+from btcnode.consensus.errors import ValidationError
+from btcnode.consensus.fastchecks import (
     NOT_PROVEN,
     fee_if_plain,
     needs_sequence_locks,
     sigop_cost_if_plain,
 )
-from btcnode.consensus.coins import Coin
-from btcnode.consensus.contextual import check_tx_inputs, transaction_sigop_cost
-from btcnode.consensus.errors import ValidationError
 from btcnode.consensus.params import MAX_MONEY, REGTEST
 from btcnode.consensus.script.flags import ScriptFlags
 from btcnode.consensus.sequence_locks import NO_LOCK, calculate_sequence_locks
