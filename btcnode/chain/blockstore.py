@@ -86,6 +86,15 @@ class BlockStore:
         self._remember(block_hash, stored)
         return stored
 
+    def get_raw(self, block_hash: bytes) -> bytes | None:
+        """The block's serialization with witnesses (what P2P `block` messages carry), or
+        None if it is not stored. A cached block is put back together from its parts."""
+        cached = self._cache.get(block_hash)
+        if cached is not None:
+            head = cached.block.header.serialize() + ser_compact_size(len(cached.tx_bytes))
+            return head + b"".join(cached.tx_bytes)
+        return self._store.get(block_key(block_hash))
+
     def _remember(self, block_hash: bytes, stored: StoredBlock) -> None:
         self._cache[block_hash] = stored
         self._cache.move_to_end(block_hash)

@@ -210,6 +210,14 @@ class Chainstate:
             return None
         return self._data.blocks.get(block_hash).block
 
+    def get_raw_block(self, block_hash: bytes) -> bytes | None:
+        """The stored block's serialization with witnesses, or None if its data was never
+        received (serving `getdata` and `getblock` at verbosity 0 without re-encoding)."""
+        node = self._data.index.get(block_hash)
+        if node is None or not node.has(StatusFlag.HAVE_DATA):
+            return None
+        return self._data.blocks.get_raw(block_hash)
+
     def block_hash_at(self, height: int) -> bytes:
         """The hash of the active chain's block at `height`; `ChainMisuse` past the tip."""
         return self._data.active.at(height).hash

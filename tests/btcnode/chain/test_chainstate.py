@@ -307,3 +307,14 @@ def test_the_chainstate_is_the_chain_view_the_mempool_and_miner_read() -> None:
     assert (view.tip_height, view.tip_hash, view.params) == (3, blocks[-1].hash, REGTEST)
     assert view.block_time(3) == blocks[-1].header.time
     assert view.get_coin(OutPoint(blocks[0].txs[0].txid, 0)) is not None
+
+
+def test_raw_blocks_are_the_serialization_with_witnesses_cached_or_not() -> None:
+    builder = ChainBuilder()
+    blocks = builder.chain(GENESIS, 20)  # more than the block cache holds
+    chainstate = new_chainstate()
+    feed(chainstate, blocks)
+    assert chainstate.get_raw_block(GENESIS) == REGTEST.genesis.serialize()
+    for block in (blocks[0], blocks[-1]):  # long evicted from the cache; just connected
+        assert chainstate.get_raw_block(block.hash) == block.serialize()
+    assert chainstate.get_raw_block(b"\x07" * 32) is None
