@@ -126,6 +126,11 @@ CORE_MODULES = [
     "btcnode.consensus.script.verify",
     "btcnode.consensus.script.signature",
     "btcnode.consensus.script.checker",
+    "btcnode.address",
+    "btcnode.address.base58",
+    "btcnode.address.bech32",
+    "btcnode.address.destination",
+    "btcnode.address.wif",
 ]
 
 
