@@ -6,7 +6,8 @@ coins), then 200 measured blocks (20 with `--quick`) of 2,000 one-input, two-out
 transactions each, half spending P2PKH and half P2WPKH outputs. It is generated once from
 seeded keys and fixed times and cached under `bench/.cache/`.
 
-Measured, ours: a fresh chainstate on LevelDB in a temporary directory, the parallel script
+Measured, ours: a fresh chainstate on LevelDB in a temporary directory (opened with the
+chainstate's memtable size, `CHAINSTATE_WRITE_BUFFER_BYTES`), the parallel script
 checker on every core (`ParallelScriptChecker()`: one worker per core but one, plus the
 calling process). The setup blocks are connected first, untimed. Timed: for each measured
 block, `Block.deserialize` of its bytes and `Chainstate.process_block` with every check
@@ -42,7 +43,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import _btc_chain, _btc_measure
-from btcnode.chain import Chainstate, ChainUpdate
+from btcnode.chain import CHAINSTATE_WRITE_BUFFER_BYTES, Chainstate, ChainUpdate
 from btcnode.chain.flushing import IBD_FLUSH_BLOCKS, FlushPolicy
 from btcnode.chain.parallel import ParallelScriptChecker
 from btcnode.consensus.block import Block
@@ -115,7 +116,9 @@ def validate(chain: _btc_chain.BenchChain, workers: int | None = None) -> Valida
     with (
         tempfile.TemporaryDirectory(prefix="bench-btc-validate-") as tmp,
         ParallelScriptChecker(workers) as checker,
-        LevelStore(Path(tmp) / "chainstate") as store,
+        LevelStore(
+            Path(tmp) / "chainstate", write_buffer_bytes=CHAINSTATE_WRITE_BUFFER_BYTES
+        ) as store,
     ):
         chainstate = Chainstate.open(store, REGTEST, checker=checker, flush_policy=policy)
         started = time.perf_counter()

@@ -10,6 +10,7 @@ from btcnode.chain.chainstate import Chainstate
 from btcnode.chain.encoding import CorruptChainstate
 from btcnode.chain.headers import MAX_HEADERS_PER_CALL
 from btcnode.chain.index import BlockStatus, IndexEntry, StatusFlag, Validity
+from btcnode.chain.layout import CHAINSTATE_WRITE_BUFFER_BYTES
 from btcnode.chain.orphans import MAX_ORPHAN_BLOCKS, MAX_ORPHAN_BYTES, OrphanPool
 from btcnode.chain.scriptcheck import ScriptChecker, SerialScriptChecker
 from btcnode.chain.types import (
@@ -22,6 +23,7 @@ from btcnode.chain.types import (
 )
 
 __all__ = [
+    "CHAINSTATE_WRITE_BUFFER_BYTES",
     "MAX_HEADERS_PER_CALL",
     "MAX_ORPHAN_BLOCKS",
     "MAX_ORPHAN_BYTES",

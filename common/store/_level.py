@@ -24,9 +24,12 @@ from common.store._batch import WriteBatch
 from common.store._errors import StoreClosedError, StoreError, StoreTypeError, check_bytes
 from common.store._protocol import key_range
 
-__all__ = ["DEFAULT_CACHE_BYTES", "LevelSnapshot", "LevelStore"]
+__all__ = ["DEFAULT_CACHE_BYTES", "DEFAULT_WRITE_BUFFER_BYTES", "LevelSnapshot", "LevelStore"]
 
 DEFAULT_CACHE_BYTES = 8 << 20  # LevelDB's own default block cache; callers size it per role
+# LevelDB's own default memtable; a store taking megabytes per write (a chainstate's raw
+# blocks) asks for more, or its background compactions rewrite the data many times over.
+DEFAULT_WRITE_BUFFER_BYTES = 4 << 20
 # Bits per key of each table's Bloom filter: a lookup of an absent key (deduplication checks,
 # first writes) then skips most table reads; 10 bits gives about 1% false positives.
 BLOOM_FILTER_BITS = 10
@@ -45,11 +48,18 @@ class LevelStore(CloseOnExit):
         *,
         create: bool = True,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
+        write_buffer_bytes: int = DEFAULT_WRITE_BUFFER_BYTES,
     ) -> None:
+        """`write_buffer_bytes` is LevelDB's memtable size (each table file is made a quarter
+        of it); memory use and replay time after a crash grow with it."""
         self._path = os.fspath(path)
         self._closed = True
-        if isinstance(cache_bytes, bool) or not isinstance(cache_bytes, int) or cache_bytes < 0:
-            raise StoreTypeError("cache_bytes", cache_bytes, expected="a non-negative int")
+        for name, value, floor in (
+            ("cache_bytes", cache_bytes, 0),
+            ("write_buffer_bytes", write_buffer_bytes, 64 << 10),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < floor:
+                raise StoreTypeError(name, value, expected=f"an int >= {floor}")
         if not create and not os.path.isdir(self._path):
             # Checked here because LevelDB would create the directory before refusing.
             raise StoreError(f"cannot open {self._path}: database does not exist (create=False)")
@@ -59,6 +69,8 @@ class LevelStore(CloseOnExit):
                 create_if_missing=create,
                 lru_cache_size=cache_bytes,
                 bloom_filter_bits=BLOOM_FILTER_BITS,
+                write_buffer_size=write_buffer_bytes,
+                max_file_size=max(DEFAULT_WRITE_BUFFER_BYTES // 2, write_buffer_bytes // 4),
             )
         except plyvel.Error as exc:
             raise _open_error(self._path, exc) from exc

@@ -70,6 +70,22 @@ def test_bad_cache_size_is_caller_misuse(tmp_path: Path) -> None:
     assert "cache_bytes" in str(caught.value)
 
 
+@pytest.mark.parametrize("size", [-1, 1024, True, 2.0])
+def test_bad_write_buffer_size_is_caller_misuse(tmp_path: Path, size: object) -> None:
+    with pytest.raises(UsageError) as caught:
+        LevelStore(tmp_path / "db", write_buffer_bytes=size)  # type: ignore[arg-type]
+    assert "write_buffer_bytes" in str(caught.value)
+    assert not (tmp_path / "db").exists()
+
+
+def test_a_large_write_buffer_still_persists_every_write(tmp_path: Path) -> None:
+    with LevelStore(tmp_path / "db", write_buffer_bytes=64 << 20) as store:
+        for i in range(100):
+            store.put(b"k%03d" % i, bytes(10_000))
+    with LevelStore(tmp_path / "db") as store:  # reopened: the log is replayed
+        assert sum(1 for _ in store.iterate()) == 100
+
+
 def test_iterator_fails_after_store_close(tmp_path: Path) -> None:
     store = LevelStore(tmp_path / "db")
     for i in range(3):
