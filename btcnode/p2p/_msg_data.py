@@ -66,3 +66,19 @@ def _read_block(reader: ByteReader) -> Block:
     header = BlockHeader.read_from(reader)
     count = reader.read_count(MIN_TX_BYTES)
     return Block(header, tuple(Tx.read_from(reader) for _ in range(count)))
+
+
+@dataclass(frozen=True, slots=True)
+class RawBlockMessage:
+    """A `block` message built from stored bytes (Core's serving of getdata from disk).
+
+    The payload is sent as is: serving a block never decodes and re-encodes it. Sending
+    only; a received `block` decodes to `BlockMessage`.
+    """
+
+    command: ClassVar[bytes] = b"block"
+
+    payload: bytes = field(repr=False)
+
+    def serialize(self) -> bytes:
+        return self.payload

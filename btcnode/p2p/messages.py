@@ -44,7 +44,7 @@ from btcnode.p2p._msg_control import (
     VersionMessage,
     WtxidRelayMessage,
 )
-from btcnode.p2p._msg_data import BlockMessage, TxMessage
+from btcnode.p2p._msg_data import BlockMessage, RawBlockMessage, TxMessage
 from btcnode.p2p._msg_inventory import (
     MSG_WITNESS_FLAG,
     GetBlocksMessage,
@@ -95,6 +95,7 @@ KnownMessage = (
     | RejectMessage
 )
 Message = KnownMessage | UnknownMessage
+OutboundMessage = Message | RawBlockMessage  # what a node sends: any message, or stored block bytes
 
 _CLASSES: tuple[type[KnownMessage], ...] = (
     VersionMessage,
@@ -139,7 +140,7 @@ def decode_message(command: bytes, payload: bytes) -> Message:
     return decode(payload)
 
 
-def encode_message(magic: bytes, message: Message) -> bytes:
+def encode_message(magic: bytes, message: OutboundMessage) -> bytes:
     """The complete frame for `message` on the network whose message start is `magic`."""
     return encode_frame(magic, message.command, message.serialize())
 
@@ -176,8 +177,10 @@ __all__ = [
     "MempoolMessage",
     "Message",
     "NotFoundMessage",
+    "OutboundMessage",
     "PingMessage",
     "PongMessage",
+    "RawBlockMessage",
     "RejectCode",
     "RejectMessage",
     "SendAddrV2Message",
