@@ -1,7 +1,11 @@
 """`opentrust devnet`: start a local network of every component that exists, on 127.0.0.1.
 
 Today that is a 3-node Raft KV cluster, a single-replica Certificate Transparency log (with a
-development PKI whose certificates it accepts) and two gossiping auditors watching the log.
+development PKI whose certificates it accepts), two gossiping auditors watching the log and
+three Bitcoin regtest nodes in a line (n1 <- n2 <- n3, each `--connect`ing to the one
+before), n1 mining a block every 5 s to the devnet miner's address after a premine of 101
+blocks (so the first coinbase is spendable at once). The miner's key is fixed and public
+(`DEVNET_MINER_WIF`, also written to `<data dir>/btc-miner-key.txt`): development only.
 Components are started as processes through their own command lines, so the shared core
 imports none of them. Configuration and secrets are written once under the data directory
 and reused, so a restarted devnet keeps its data. Ctrl-C (or SIGTERM) stops
@@ -31,6 +35,15 @@ DEVNET_KV_BASE_PORT = 7100
 CTLOG_PORT_OFFSET = 50  # the log's peer port is base+51, its HTTP port base+151
 AUDITOR_PORT_OFFSET = 300  # auditors listen on base+301 and base+302
 AUDITORS = ("auditor-1", "auditor-2")
+BTC_PORT_OFFSET = 400  # btcnode nI: P2P port base+400+I, RPC port base+410+I
+BTC_NODES = ("n1", "n2", "n3")
+BTC_MINE_INTERVAL_S = 5
+BTC_PREMINE_HEIGHT = 101  # coinbases mature after 100 blocks: block 1's is spendable at 101
+# The devnet miner's key: derived from a public string, so anyone can spend its coins. Never
+# use it outside a devnet. tests/btcnode/node/test_devnet_key.py checks the three agree.
+DEVNET_MINER_KEY_HEX = "7e48d1b3ec0d4f8ce41c008a47ad83491199cc5fd256865039dad26926a8c00a"
+DEVNET_MINER_WIF = "cRpBWsFbxxDSw4L9HTb88hyJWgVYumXv51kDeYS6tZGs2pe8mDwM"
+DEVNET_MINER_ADDRESS = "bcrt1qw4398d59vylh5wm34pc7c3uqsxwem7tqcwp2mp"  # P2WPKH of that key
 
 
 def spawn_logged(cmd: list[str], log_path: Path) -> subprocess.Popen[bytes]:
@@ -90,6 +103,48 @@ def prepare_auditors(root: Path, base_port: int) -> list[Path]:
     return paths
 
 
+def btc_ports(base_port: int, i: int) -> tuple[int, int]:
+    """(P2P port, RPC port) of btcnode number `i` (0-based)."""
+    return base_port + BTC_PORT_OFFSET + 1 + i, base_port + BTC_PORT_OFFSET + 11 + i
+
+
+def btc_datadir(root: Path, i: int) -> Path:
+    return root / f"btc-{BTC_NODES[i]}"
+
+
+def write_miner_key(root: Path) -> Path:
+    """Write the devnet miner's (public) key where a developer can find it; return the path."""
+    path = root / "btc-miner-key.txt"
+    if not path.exists():
+        path.write_text(
+            "# The devnet miner's key. It is public (derived from a fixed string): for a\n"
+            "# local devnet only, never for real coins. n1 mines to its address.\n"
+            f"private_key_hex = {DEVNET_MINER_KEY_HEX}\n"
+            f"wif = {DEVNET_MINER_WIF}\n"
+            f"address = {DEVNET_MINER_ADDRESS}\n"
+        )
+    return path
+
+
+def btcnode_premine(root: Path) -> subprocess.CompletedProcess[str]:
+    """`btcnode premine` n1 to `BTC_PREMINE_HEIGHT` (mines nothing on a restarted devnet)."""
+    cmd = [sys.executable, "-m", "btcnode.cli", "premine", "--datadir", str(btc_datadir(root, 0))]
+    cmd += ["--to", DEVNET_MINER_ADDRESS, "--height", str(BTC_PREMINE_HEIGHT)]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def spawn_btcnode(root: Path, base_port: int, i: int, log_path: Path) -> subprocess.Popen[bytes]:
+    """Start `btcnode run` number `i`: n1 mines, each other one connects to the one before."""
+    p2p_port, rpc_port = btc_ports(base_port, i)
+    cmd = [sys.executable, "-m", "btcnode.cli", "run", "--datadir", str(btc_datadir(root, i))]
+    cmd += ["--p2p-port", str(p2p_port), "--rpc-port", str(rpc_port), "--par", "1", "--log-json"]
+    if i == 0:
+        cmd += ["--mine-to", DEVNET_MINER_ADDRESS, "--mine-interval", str(BTC_MINE_INTERVAL_S)]
+    else:
+        cmd += ["--connect", f"127.0.0.1:{btc_ports(base_port, i - 1)[0]}"]
+    return spawn_logged(cmd, log_path)
+
+
 def stop_processes(
     procs: Mapping[str, subprocess.Popen[bytes]], grace_s: float = STOP_GRACE_S
 ) -> list[str]:
@@ -110,6 +165,20 @@ def stop_processes(
     return killed
 
 
+def _start_btcnodes(
+    procs: dict[str, subprocess.Popen[bytes]], root: Path, base_port: int, log_dir: Path
+) -> None:
+    """Premine n1 (once: it stops at the height), then start the three btcnodes."""
+    write_miner_key(root)
+    premined = btcnode_premine(root)
+    if premined.returncode != 0:
+        click.echo(f"btcnode premine failed: {premined.stderr.strip()}", err=True)
+        _stop_all(procs)
+        sys.exit(1)
+    for i, name in enumerate(BTC_NODES):
+        procs[f"btc-{name}"] = spawn_btcnode(root, base_port, i, log_dir / f"btc-{name}.log")
+
+
 def _stop_all(procs: dict[str, subprocess.Popen[bytes]]) -> None:
     for name in stop_processes(procs):
         click.echo(f"{name} did not stop in {STOP_GRACE_S:g} s and was killed", err=True)
@@ -124,8 +193,15 @@ def _print_banner(config: ClusterConfig, config_path: Path, root: Path, base_por
     click.echo(f"  ct-log     n1         {ct_url:<26} {base_port + CTLOG_PORT_OFFSET + 1}")
     for i, name in enumerate(AUDITORS):
         click.echo(f"  auditor    {name:<10} http://127.0.0.1:{auditor_port(base_port, i)}")
+    for i, name in enumerate(BTC_NODES):
+        p2p_port, rpc_port = btc_ports(base_port, i)
+        role = f"mines every {BTC_MINE_INTERVAL_S} s" if i == 0 else f"<- {BTC_NODES[i - 1]}"
+        api = f"rpc 127.0.0.1:{rpc_port}"
+        click.echo(f"  btcnode    {name:<10} {api:<26} {p2p_port}  ({role})")
     ct = root / "ctlog"
     click.echo(f"\n  configs: {config_path}, {ct / 'log.toml'}, {root / 'auditors'}/")
+    click.echo(f"  btc:     {root}/btc-n1..n3/; the miner's key (public, dev only) is in")
+    click.echo(f"           {root / 'btc-miner-key.txt'} (address {DEVNET_MINER_ADDRESS})")
     click.echo(f"  logs:    {root / 'logs'}/\n")
     log_args = f"--log {ct_url} --log-key {ct / 'log.pub'}"
     click.echo("Try:")
@@ -139,6 +215,13 @@ def _print_banner(config: ClusterConfig, config_path: Path, root: Path, base_por
     ):
         click.echo(f"  .venv/bin/{line}")
     click.echo(f"  curl -s http://127.0.0.1:{auditor_port(base_port, 0)}/status")
+    for i in range(len(BTC_NODES)):
+        rpc_port = btc_ports(base_port, i)[1]
+        rpc = f"btcnode rpc --datadir {btc_datadir(root, i)} --rpc-port {rpc_port}"
+        click.echo(f"  .venv/bin/{rpc} getblockchaininfo")
+    cookie = btc_datadir(root, 0) / "regtest" / ".cookie"
+    events = f"http://127.0.0.1:{btc_ports(base_port, 0)[1]}/events"
+    click.echo(f'  curl -sN -u "$(cat {cookie})" {events}  # new blocks and txs')
     click.echo("\nCtrl-C stops everything.")
 
 
@@ -151,7 +234,7 @@ def _print_banner(config: ClusterConfig, config_path: Path, root: Path, base_por
     show_default=True,
     type=click.IntRange(1024, 65000),
     help="KV peer ports base+1.., client ports base+101..; CT log base+51/151; "
-    "auditors base+301.. (on first start)",
+    "auditors base+301.. (on first start); btcnode P2P base+401..403, RPC base+411..413",
 )
 def devnet(data_dir: str, kv_nodes: int, base_port: int) -> None:
     """Run a local network of opentrust peers until Ctrl-C."""
@@ -171,6 +254,7 @@ def devnet(data_dir: str, kv_nodes: int, base_port: int) -> None:
     for name, path in zip(AUDITORS, prepare_auditors(root, base_port), strict=True):
         cmd = [sys.executable, "-m", "ctlog.cli", "auditor", "--config", str(path)]
         procs[name] = spawn_logged(cmd, log_dir / f"{name}.log")
+    _start_btcnodes(procs, root, base_port, log_dir)
     stop_requested = False
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -195,4 +279,14 @@ def devnet(data_dir: str, kv_nodes: int, base_port: int) -> None:
         click.echo("devnet stopped.")
 
 
-__all__ = ["devnet", "spawn_kv_replica", "spawn_logged", "stop_processes"]
+__all__ = [
+    "DEVNET_MINER_ADDRESS",
+    "DEVNET_MINER_KEY_HEX",
+    "DEVNET_MINER_WIF",
+    "btc_ports",
+    "devnet",
+    "spawn_btcnode",
+    "spawn_kv_replica",
+    "spawn_logged",
+    "stop_processes",
+]

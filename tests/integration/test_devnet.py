@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from common.devnet import DEVNET_MINER_ADDRESS
+
 pytestmark = pytest.mark.integration
 
 
@@ -56,6 +58,7 @@ def test_devnet_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         )
         assert got.stdout.strip() == "devnet"
         submit_to_the_ct_log(data, base, tmp_path)
+        the_btcnodes_sync_the_premined_chain(data, base)
     finally:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
@@ -63,9 +66,13 @@ def test_devnet_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     assert "opentrust devnet is running" in out
     assert f"http://127.0.0.1:{base + 101}" in out
     assert out.rstrip().endswith("devnet stopped.")
+    assert f"btcnode rpc --datadir {data / 'btc-n3'} --rpc-port {base + 413}" in out
     assert sorted(p.name for p in (data / "logs").iterdir()) == [
         "auditor-1.log",
         "auditor-2.log",
+        "btc-n1.log",
+        "btc-n2.log",
+        "btc-n3.log",
         "ctlog-n1.log",
         "kv-n1.log",
         "kv-n2.log",
@@ -97,3 +104,23 @@ def submit_to_the_ct_log(data: Path, base: int, tmp_path: Path) -> None:
             break
         time.sleep(0.5)
     assert proved.returncode == 0, proved.stdout + proved.stderr
+
+
+def btcnode_rpc(data: Path, node: str, port: int, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "btcnode.cli", "rpc", "--datadir", str(data / f"btc-{node}")]
+    cmd += ["--rpc-port", str(port), "--rpcwait", "--rpcwaittimeout", "20", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+
+
+def the_btcnodes_sync_the_premined_chain(data: Path, base: int) -> None:
+    """n1 was premined to 101 blocks; n3 reaches it through n2 (the banner's commands)."""
+    premined = btcnode_rpc(data, "n1", base + 411, "getblockhash", "101")
+    assert premined.returncode == 0, premined.stderr
+    deadline = time.monotonic() + 20
+    while True:
+        best = btcnode_rpc(data, "n3", base + 413, "getblockhash", "101")
+        if best.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert best.stdout == premined.stdout, best.stderr
+    assert f"address = {DEVNET_MINER_ADDRESS}\n" in (data / "btc-miner-key.txt").read_text()
