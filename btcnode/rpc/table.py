@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from btcnode.rpc import blockchain, control, mining
+from btcnode.rpc import (
+    blockchain,
+    broadcast,
+    control,
+    mempool,
+    mining,
+    network,
+    rawtransactions,
+    utxo,
+)
 from btcnode.rpc.registry import MethodTable
 
 __all__ = ["RPC_METHODS"]
@@ -10,7 +19,12 @@ __all__ = ["RPC_METHODS"]
 RPC_METHODS = MethodTable(
     (
         *blockchain.METHODS,
-        *control.METHODS,
+        *utxo.METHODS,
+        *mempool.METHODS,
+        *rawtransactions.METHODS,
+        *broadcast.METHODS,
         *mining.METHODS,
+        *network.METHODS,
+        *control.METHODS,
     )
 )
