@@ -6,7 +6,12 @@ import argparse
 import importlib
 import sys
 
-BENCHMARKS = {"raft": "bench.raft", "ctlog": "bench.ctlog", "btc-validate": "bench.btc_validate"}
+BENCHMARKS = {
+    "raft": "bench.raft",
+    "ctlog": "bench.ctlog",
+    "btc-validate": "bench.btc_validate",
+    "btc-sync": "bench.btc_sync",
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,8 +16,8 @@ every script with the block's flags), the raw bytes handed along (`raw=`) so not
 serialized again, and the flushes of the write-back coin cache an initial sync would do:
 every `IBD_FLUSH_BLOCKS` blocks and once at the end, each one synced batch of coins, undo
 data and tip (the cache budget is Core's default dbcache, `IBD_MAX_CACHE_BYTES`, so it
-never forces a flush sooner). Reported in blocks/s and inputs/s, with the time split into parse, connect and
-flush.
+never forces a flush sooner). Reported in blocks/s and inputs/s, with the time split into
+parse, connect and flush.
 
 The setup leaves millions of long-lived objects (the decoded chain, index, caches); the
 cyclic GC would walk them all on every full collection, so they are frozen (`gc.freeze()`)
