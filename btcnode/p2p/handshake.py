@@ -50,6 +50,7 @@ __all__ = ["HANDLERS", "LOCAL_SERVICES", "check_timeouts", "send_version"]
 
 LOCAL_SERVICES = int(DESIRABLE_SERVICES)  # NODE_NETWORK | NODE_WITNESS: we serve every block
 ADDRV2_VERSION = 70016  # Core sends sendaddrv2 only to peers announcing at least this
+AVG_FEEFILTER_BROADCAST_INTERVAL = 600.0  # Core: a feefilter update at most every 10 minutes
 
 
 def common_version(peer: PeerState) -> int:
@@ -138,7 +139,11 @@ def handle_verack(p: NetProcessor, peer: PeerState, msg: VerackMessage, now: flo
 
 
 def send_fee_filter(p: NetProcessor, peer: PeerState, now: float) -> None:
-    """BIP133: our mempool's minimum fee rate, sent when it changed."""
+    """BIP133: our mempool's minimum fee rate, sent when it changed, at most every
+    AVG_FEEFILTER_BROADCAST_INTERVAL (Core's MaybeSendFeefilter, without its jitter)."""
+    if now < peer.next_feefilter_at:
+        return
+    peer.next_feefilter_at = now + AVG_FEEFILTER_BROADCAST_INTERVAL
     rate = p.node.mempool.min_fee(int(now)).sat_per_kvb
     if rate != peer.fee_filter_sent:
         peer.fee_filter_sent = rate
@@ -214,6 +219,8 @@ def check_timeouts(p: NetProcessor, peer: PeerState, now: float) -> None:
             p.disconnect(peer, "ping-timeout")
     elif now - peer.ping_start >= config.ping_interval:
         send_ping(p, peer, now)
+    if common_version(peer) >= FEEFILTER_VERSION:
+        send_fee_filter(p, peer, now)
 
 
 HANDLERS: dict[type, Handler] = {

@@ -94,7 +94,6 @@ class PeerState:
         "addr_token_time",
         "best_header_sent",
         "best_known_hash",
-        "blocks_for_inv",
         "blocks_in_flight",
         "connected_at",
         "connection_type",
@@ -115,6 +114,7 @@ class PeerState:
         "local_nonce",
         "min_ping",
         "misbehavior_score",
+        "next_feefilter_at",
         "ping_nonce",
         "ping_start",
         "ping_time",
@@ -122,6 +122,7 @@ class PeerState:
         "relay_txs",
         "sendheaders_sent",
         "stalling_since",
+        "sync_slot",
         "sync_started",
         "tx_announce_queue",
         "tx_in_flight",
@@ -164,6 +165,8 @@ class PeerState:
         self.min_ping: float | None = None
         # headers-first sync and block download
         self.sync_started = False
+        self.sync_slot = False  # it holds the initial-sync slot (counted in nSyncStarted)
+        self.next_feefilter_at = 0.0
         self.getheaders_sent_at: float | None = None
         self.unconnecting_headers = 0
         self.best_known_hash: bytes | None = None  # Core's pindexBestKnownBlock
@@ -174,7 +177,6 @@ class PeerState:
         self.downloading_since = 0.0
         self.stalling_since: float | None = None
         self.headers_to_announce: list[bytes] = []  # new tips to announce (by headers or inv)
-        self.blocks_for_inv: list[bytes] = []  # blocks asked for by getblocks, to inv
         # transactions
         self.known_inventory = BoundedSet(MAX_INVENTORY_KNOWN)
         self.tx_announce_queue: dict[bytes, tuple[int, bytes]] = {}  # hash -> (inv type, txid)

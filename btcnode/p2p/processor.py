@@ -73,7 +73,7 @@ class NetProcessor:
         self.relay = TxRelay(node.mempool)
         self.block_sources: OrderedDict[bytes, int] = OrderedDict()  # Core's mapBlockSource
         self.connected_blocks: list[bytes] = []  # BlockConnected hashes until the TipChanged
-        self.sync_started = 0  # peers we sent the initial getheaders to (Core's nSyncStarted)
+        self.sync_started = 0  # peers syncing their initial headers (Core's nSyncStarted)
         self.stalling_timeout = config.block_stalling_timeout  # adaptive, Core's 2 s .. 64 s
         self.now = 0.0  # the latest time the driver passed in
 
@@ -146,8 +146,7 @@ class NetProcessor:
         """The connection is closed; its in-flight requests go to other peers."""
         peer = self.peers.pop(peer_id, None)
         if peer is not None:
-            if peer.sync_started:
-                self.sync_started -= 1
+            sync.release_sync_slot(self, peer)
             self.download.forget_peer(peer)
             self.relay.forget_peer(self, peer, self.now)
             sync.request_blocks_from_all(self, self.now)

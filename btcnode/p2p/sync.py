@@ -67,7 +67,7 @@ def maybe_start_sync(p: NetProcessor, peer: PeerState, now: float) -> None:
     )
     recent = best.time > now - MAX_TIP_AGE_FOR_FULL_SYNC
     if (p.sync_started == 0 and preferred) or recent:
-        peer.sync_started = True
+        peer.sync_started = peer.sync_slot = True
         p.sync_started += 1
         start = best.prev_hash if best.height > 0 else best.hash
         send_getheaders(p, peer, start, now)
@@ -82,6 +82,17 @@ def send_getheaders(p: NetProcessor, peer: PeerState, from_hash: bytes, now: flo
     p.send(peer, GetHeadersMessage(PROTOCOL_VERSION, locator, ZERO_HASH))
     peer.getheaders_sent_at = now
     return True
+
+
+def release_sync_slot(p: NetProcessor, peer: PeerState) -> None:
+    """The peer has no more headers for us: another peer may start its initial sync.
+
+    Core keeps the slot until the sync peer disconnects or its headers-sync timeout fires;
+    freeing it once the peer has sent its last headers lets a second peer be asked at once
+    when the first one had less (a regtest node is often synced against an empty peer)."""
+    if peer.sync_slot:
+        peer.sync_slot = False
+        p.sync_started -= 1
 
 
 def update_block_availability(p: NetProcessor, peer: PeerState, block_hash: bytes) -> None:
@@ -107,6 +118,8 @@ def process_block_availability(p: NetProcessor, peer: PeerState) -> None:
 def handle_headers(p: NetProcessor, peer: PeerState, msg: HeadersMessage, now: float) -> None:
     peer.getheaders_sent_at = None  # taken as the answer to our getheaders
     headers = msg.headers
+    if len(headers) < MAX_HEADERS_RESULTS:
+        release_sync_slot(p, peer)
     if not headers:
         return
     for prev, header in itertools.pairwise(headers):

@@ -20,7 +20,7 @@ from btcnode.p2p.messages import (
     InvVector,
     RawBlockMessage,
 )
-from tests.btcnode.p2p.corekit import Harness, disconnects, header_chain, of_type, sent
+from tests.btcnode.p2p.corekit import NOW, Harness, disconnects, header_chain, of_type, sent
 from tests.btcnode.scenarios.helpers import T0, key, new_node, p2wpkh
 
 MINER = key("sync miner")
@@ -174,3 +174,16 @@ def test_getdata_for_blocks_sends_the_stored_bytes_and_strips_witness_for_msg_bl
     witness, stripped = of_type(h.deliver(1, wanted), RawBlockMessage)
     assert witness.payload == h.node.chainstate.get_raw_block(chain[1].hash)
     assert stripped.payload == chain[2].serialize(with_witness=False)
+
+
+def test_initial_sync_starts_with_one_peer_and_moves_on_when_it_has_no_more() -> None:
+    h = Harness(now=NOW + 2 * 86_400)  # our best header is over a day old: one sync peer
+    first = h.handshake(1, inbound=False)
+    second = h.handshake(2, inbound=False)
+    assert len(of_type(first, GetHeadersMessage)) == 1
+    assert of_type(second, GetHeadersMessage) == []  # one initial sync at a time (Core)
+    assert of_type(h.tick(1.0), GetHeadersMessage) == []
+    h.deliver(1, HeadersMessage(()))  # peer 1 has nothing beyond our tip
+    (ask,) = of_type(h.tick(1.0), GetHeadersMessage)
+    assert h.core.sync_started == 1 and h.peer(2).sync_started
+    assert ask.locator == (h.node.chainstate.tip_hash,)
