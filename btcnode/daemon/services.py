@@ -19,6 +19,7 @@ last flush, which the chainstate reconnects from its stored blocks on the next s
 from __future__ import annotations
 
 import contextlib
+import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,7 +47,13 @@ def make_checker(par: int) -> Checker:
     if par > 1:
         from btcnode.chain.parallel import ParallelScriptChecker  # starts processes
 
-        return ParallelScriptChecker(workers=par - 1)
+        # Ctrl-C on a terminal signals the whole process group; only the node should act
+        # on it (and stop its workers in order). A spawned child keeps an ignored signal.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            return ParallelScriptChecker(workers=par - 1)
+        finally:
+            signal.signal(signal.SIGINT, previous)
     return SerialScriptChecker()
 
 
