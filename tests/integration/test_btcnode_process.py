@@ -131,11 +131,15 @@ def test_sigterm_exits_0_closes_the_workers_and_removes_the_cookie(tmp_path: Pat
         assert len(workers) >= 1
         node.rpc("generatetoaddress", 3, MINER_ADDRESS)
         assert node.terminate() == 0
-        assert running(workers) == []
+        node.wait_for("the workers to exit", lambda: running(workers) == [], 5)
         assert not (node.datadir / "regtest" / ".cookie").exists()
         assert '"msg": "stopped", "height": 3' in node.tail()
         node.start()
         assert node.rpc("getblockcount") == 3
+        workers = child_pids(node.proc.pid)  # type: ignore[union-attr]
+        assert node.interrupt_group() == 0  # Ctrl-C reaches the workers too
+        node.wait_for("the workers to exit", lambda: running(workers) == [], 5)
+        assert "Traceback" not in node.log_text()
     finally:
         node.stop_quietly()
 
@@ -186,7 +190,9 @@ def test_two_nodes_connected_with_connect_sync_blocks_and_relay_transactions(
         n1.stop_quietly()
 
 
-def test_premine_mines_up_to_the_height_once_and_named_arguments_work(tmp_path: Path) -> None:
+def test_premine_mines_up_to_the_height_once_named_arguments_and_the_stop_rpc(
+    tmp_path: Path,
+) -> None:
     datadir = str(tmp_path / "n1")
     cmd = btcnode_command("premine", "--datadir", datadir, "--to", MINER_ADDRESS, "--height", "5")
     first = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
@@ -199,5 +205,9 @@ def test_premine_mines_up_to_the_height_once_and_named_arguments_work(tmp_path: 
         named = node.cli("-named", "getblockhash", "height=5")
         assert named.returncode == 0, named.stderr
         assert named.stdout == node.rpc("getbestblockhash") + "\n"
+        stopping = node.cli("stop")
+        assert stopping.returncode == 0, stopping.stderr
+        assert node.wait_exit() == 0
+        assert not (node.datadir / "regtest" / ".cookie").exists()
     finally:
         node.stop_quietly()

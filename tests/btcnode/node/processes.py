@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -61,7 +62,10 @@ class BtcNode:
     def start(self, *extra: str, wait: bool = True) -> None:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                btcnode_command(*self.args(*extra)), stdout=log, stderr=subprocess.STDOUT
+                btcnode_command(*self.args(*extra)),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, as a shell job has
             )
         if wait:
             self.wait_ready()
@@ -96,6 +100,20 @@ class BtcNode:
         """SIGTERM and wait; the exit code."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=STOP_TIMEOUT_S)
+        self.proc = None
+        return code
+
+    def interrupt_group(self) -> int:
+        """Ctrl-C on a terminal: SIGINT to the node's whole process group; the exit code."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGINT)
+        code = self.proc.wait(timeout=STOP_TIMEOUT_S)
+        self.proc = None
+        return code
+
+    def wait_exit(self) -> int:
+        assert self.proc is not None
         code = self.proc.wait(timeout=STOP_TIMEOUT_S)
         self.proc = None
         return code
