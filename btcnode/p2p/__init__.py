@@ -5,6 +5,11 @@ received bytes to a `FrameDecoder`, turns each `Frame` into a message with
 `decode_message`, and sends `encode_message(magic, message)`. Errors caused by a peer are
 `PeerMisbehaving` and say what Core would do (`score`, `disconnect`); mistakes by the
 caller are `P2PMisuse`.
+
+Above the codecs: `btcnode.p2p.processor.NetProcessor` is the sans-I/O net-processing core
+(handshake, headers-first sync, relay, misbehaviour; it returns `effects`), and
+`btcnode.p2p.manager.PeerManager` its asyncio driver and the RPC layer's `PeerControl`.
+Neither is imported here, so importing the codecs starts nothing and pulls in no node.
 """
 
 from btcnode.p2p.errors import (
@@ -49,8 +54,10 @@ from btcnode.p2p.messages import (
     MempoolMessage,
     Message,
     NotFoundMessage,
+    OutboundMessage,
     PingMessage,
     PongMessage,
+    RawBlockMessage,
     RejectMessage,
     SendAddrV2Message,
     SendCmpctMessage,
@@ -106,11 +113,13 @@ __all__ = [
     "MessageDecodeError",
     "NetAddress",
     "NotFoundMessage",
+    "OutboundMessage",
     "P2PError",
     "P2PMisuse",
     "PeerMisbehaving",
     "PingMessage",
     "PongMessage",
+    "RawBlockMessage",
     "RejectMessage",
     "SendAddrV2Message",
     "SendCmpctMessage",

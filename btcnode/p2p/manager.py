@@ -197,7 +197,12 @@ class PeerManager:
             delay = min(delay * 2, self.config.reconnect_delay_max)
 
     def _on_message(self, conn: Connection, message: Message, raw: bytes, now: float) -> None:
-        self._apply(self.core.on_message(conn.peer_id, message, now, raw=raw))
+        try:
+            effects = self.core.on_message(conn.peer_id, message, now, raw=raw)
+        except Exception:  # a bug must cost one connection, never the node
+            log.exception("processing %r from peer %d failed", message.command, conn.peer_id)
+            effects = [*self.core.take_effects(), DisconnectPeer(conn.peer_id, "internal-error")]
+        self._apply(effects)
 
     def _on_error(self, conn: Connection, error: PeerMisbehaving, now: float) -> None:
         log.debug("peer %d (%s) sent bad data: %s", conn.peer_id, conn.addr, error)
