@@ -111,7 +111,7 @@ class Harness:
     ) -> tuple[int, http.client.HTTPMessage, bytes]:
         """A raw HTTP request; returns status, headers and body."""
         parts = urlsplit(self.url)
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        connection = http.client.HTTPConnection(str(parts.hostname), parts.port, timeout=30)
         sent = {"Content-Type": "application/json"}
         if auth:
             sent["Authorization"] = basic_authorization(CREDENTIALS)
