@@ -47,8 +47,8 @@ def get_int(value: Any, low: int = INT32_MIN, high: int = INT32_MAX) -> int:
     """UniValue::getInt: a JSON number that is an integer in range."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise _type_error(value, "number")
-    if isinstance(value, Decimal):
-        if value != value.to_integral_value():
+    if isinstance(value, Decimal):  # bounded before int(): 1e999999999 must not expand
+        if not low <= value <= high or value != value.to_integral_value():
             raise RpcError(RpcErrorCode.MISC_ERROR, "JSON integer out of range")
         value = int(value)
     if not low <= value <= high:

@@ -258,3 +258,24 @@ def test_deep_nesting_is_a_parse_error(rpc: Harness) -> None:
     status, _, raw = rpc.post("[" * 100_000 + "]" * 100_000)
     assert status == 500
     assert json.loads(raw)["error"]["code"] == -32700
+
+
+def test_huge_exponent_is_out_of_range_without_expanding_it(rpc: Harness) -> None:
+    status, _, raw = rpc.post('{"method": "getblockhash", "params": [1e999999999], "id": 1}')
+    assert status == 500
+    assert json.loads(raw)["error"] == {"code": -1, "message": "JSON integer out of range"}
+    status, _, raw = rpc.post('{"method": "getblockhash", "params": [' + "9" * 5000 + "]}")
+    assert status == 500 and json.loads(raw)["error"]["code"] == -32700
+
+
+def test_request_content_type_is_not_checked_as_in_core(rpc: Harness) -> None:
+    status, _, raw = rpc.post(
+        '{"method": "getblockcount", "id": 1}', headers={"Content-Type": "text/plain"}
+    )
+    assert (status, raw) == (200, b'{"result":0,"error":null,"id":1}\n')
+
+
+def test_body_that_is_not_utf8_is_a_parse_error(rpc: Harness) -> None:
+    status, _, raw = rpc.post(b'{"method": "\xff\xfe"}')
+    assert status == 500
+    assert json.loads(raw)["error"] == {"code": -32700, "message": "Parse error"}
