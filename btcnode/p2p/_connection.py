@@ -20,9 +20,12 @@ from btcnode.p2p.framing import Frame, FrameDecoder, encode_header
 from btcnode.p2p.messages import BlockMessage, Message, OutboundMessage, decode_message
 from btcnode.p2p.peer import PeerAddress
 
-__all__ = ["Connection"]
+__all__ = ["STREAM_BUFFER_LIMIT", "Connection"]
 
 READ_CHUNK = 1 << 20  # bytes asked of the socket per read; the decoder holds < one frame more
+# The stream reader keeps reading from the socket while a block is validated, up to twice
+# this; a few blocks' worth keeps the next ones arriving without unbounded buffering.
+STREAM_BUFFER_LIMIT = 4 << 20
 WRITE_HIGH_WATER = 1 << 20  # the transport buffers this much before the writer waits
 
 OnMessage = Callable[["Connection", Message, bytes, float], None]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from btcnode.chain import Chainstate
 from btcnode.p2p.chainview import HeaderChain
+from btcnode.p2p.config import BLOCK_DOWNLOAD_WINDOW
 from btcnode.p2p.peer import PeerState
 
 __all__ = [
@@ -24,7 +25,6 @@ __all__ = [
 ]
 
 MAX_BLOCKS_IN_TRANSIT_PER_PEER = 16  # Core's net_processing.cpp
-BLOCK_DOWNLOAD_WINDOW = 1024  # Core: how far past the last common block we fetch
 
 
 @dataclass(frozen=True, slots=True)

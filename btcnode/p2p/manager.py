@@ -20,7 +20,7 @@ from typing import Any
 
 from btcnode.node import Node, NodeEvent
 from btcnode.p2p._bans import DEFAULT_BAN_SECONDS, BanList, normalize_host
-from btcnode.p2p._connection import Connection
+from btcnode.p2p._connection import STREAM_BUFFER_LIMIT, Connection
 from btcnode.p2p._peerinfo import peer_info
 from btcnode.p2p.config import P2PConfig, parse_host_port
 from btcnode.p2p.control import (
@@ -77,7 +77,10 @@ class PeerManager:
         self._unsubscribe = self.node.subscribe(self._on_node_event)
         if self.config.listen:
             self._server = await asyncio.start_server(
-                self._on_inbound, self.config.listen_host, self.config.listen_port
+                self._on_inbound,
+                self.config.listen_host,
+                self.config.listen_port,
+                limit=STREAM_BUFFER_LIMIT,
             )
             self._listen_port = int(self._server.sockets[0].getsockname()[1])
         for target in (*self.config.connect, *self.config.addnode):
@@ -181,7 +184,9 @@ class PeerManager:
         while True:
             if self._network_active:
                 try:
-                    reader, writer = await asyncio.open_connection(host, port)
+                    reader, writer = await asyncio.open_connection(
+                        host, port, limit=STREAM_BUFFER_LIMIT
+                    )
                 except OSError as exc:
                     log.debug("cannot connect to %s:%d: %s", host, port, exc)
                 else:

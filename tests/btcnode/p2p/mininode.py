@@ -34,6 +34,13 @@ from btcnode.p2p.netaddr import NetAddress, ServiceFlags
 
 P2P_SERVICES = int(ServiceFlags.NODE_NETWORK | ServiceFlags.NODE_WITNESS)  # Core's framework
 P2P_SUBVERSION = b"/python-p2p-tester:0.0.3/"
+# Core's protocol.cpp ALL_NET_MESSAGE_TYPES: anything else a Core node would ignore
+CORE_MESSAGE_TYPES = frozenset(
+    b"version verack addr addrv2 sendaddrv2 inv getdata merkleblock getblocks getheaders tx "
+    b"headers block getaddr mempool ping pong notfound filterload filteradd filterclear "
+    b"sendheaders feefilter sendcmpct cmpctblock getblocktxn blocktxn getcfilters cfilter "
+    b"getcfheaders cfheaders getcfcheckpt cfcheckpt wtxidrelay sendtxrcncl".split()
+)
 M = TypeVar("M")
 
 
@@ -47,6 +54,7 @@ class MiniNode:
         self.peer_version: VersionMessage | None = None
         self.verack_received = asyncio.Event()
         self.closed = asyncio.Event()
+        self.received_commands: list[bytes] = []
 
     async def connect(self, host: str, port: int) -> None:
         self._reader, self._writer = await asyncio.open_connection(host, port)
@@ -117,6 +125,7 @@ class MiniNode:
             self.closed.set()
 
     def _on_message(self, message: Message) -> None:
+        self.received_commands.append(message.command)
         if isinstance(message, VersionMessage):
             self.peer_version = message
             if message.version >= PROTOCOL_VERSION:

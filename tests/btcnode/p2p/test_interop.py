@@ -18,7 +18,7 @@ from btcnode.p2p.messages import (
     SendHeadersMessage,
     TxMessage,
 )
-from tests.btcnode.p2p.mininode import P2P_SERVICES, MiniNode
+from tests.btcnode.p2p.mininode import CORE_MESSAGE_TYPES, P2P_SERVICES, MiniNode
 from tests.btcnode.p2p.netutil import running, wait_for
 from tests.btcnode.scenarios.helpers import (
     T0,
@@ -75,4 +75,6 @@ async def test_core_style_client_handshakes_syncs_and_pushes_a_tx_and_a_block() 
         (info,) = manager.peer_info()
         assert info.subver == "/python-p2p-tester:0.0.3/" and info.misbehavior_score == 0
         assert info.pingtime is not None
+        assert set(client.received_commands) <= CORE_MESSAGE_TYPES
+        assert b"headers" in client.received_commands and b"block" in client.received_commands
         await client.close()
