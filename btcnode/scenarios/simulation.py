@@ -35,8 +35,13 @@ __all__ = [
     "HonestTiming",
     "RaceEstimate",
     "UniformSource",
+    "catches_up",
     "estimate_success",
+    "give_up_deficit",
+    "hash_share_row",
     "hash_share_table",
+    "progress_expected_timing",
+    "progress_random_timing",
     "race_once",
 ]
 
@@ -133,10 +138,11 @@ class RaceEstimate:
 
     @property
     def standard_error(self) -> float:
-        """Of the estimate, with the true P taken as `reference` where one is known."""
+        """The estimate's standard error, taking the estimate as the true P."""
         return self.standard_error_at(self.probability)
 
     def standard_error_at(self, reference: float) -> float:
+        """The standard error of `runs` races if the true P is `reference`."""
         return math.sqrt(reference * (1.0 - reference) / self.runs)
 
 
