@@ -28,6 +28,7 @@ from btcnode.p2p.control import (
     BanEntry,
     ConnectionCounts,
     ConnectionType,
+    PeerControl,
     PeerInfo,
 )
 from btcnode.p2p.effects import BanAddress, DisconnectPeer, Effect, SendMessage
@@ -36,7 +37,7 @@ from btcnode.p2p.messages import Message
 from btcnode.p2p.peer import PeerAddress
 from btcnode.p2p.processor import NetProcessor
 
-__all__ = ["PeerManager"]
+__all__ = ["PeerManager", "as_peer_control"]
 
 log = logging.getLogger("btcnode.p2p")
 
@@ -320,3 +321,8 @@ class PeerManager:
 
     def clear_banned(self) -> None:
         self._bans.clear()
+
+
+def as_peer_control(manager: PeerManager) -> PeerControl:
+    """The manager as the RPC layer's `PeerControl` (mypy checks that it conforms)."""
+    return manager

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from ipaddress import IPv4Address
 
+import pytest
+
 from btcnode.consensus.block import Block
 from btcnode.node import Node
 from btcnode.p2p.framing import encode_header
@@ -25,13 +27,22 @@ from btcnode.p2p.messages import (
     HeadersMessage,
     PingMessage,
     PongMessage,
+    TxMessage,
     encode_message,
 )
 from btcnode.p2p.netaddr import NetAddress, TimedNetAddress
 from tests.btcnode.p2p.corekit import bad_pow, overpaying
 from tests.btcnode.p2p.mininode import MiniNode
 from tests.btcnode.p2p.netutil import running, wait_for
-from tests.btcnode.scenarios.helpers import T0, key, new_node, p2wpkh
+from tests.btcnode.scenarios.helpers import (
+    T0,
+    coinbase_coin,
+    key,
+    mature_node,
+    new_node,
+    p2wpkh,
+    pay,
+)
 
 MINER = key("bad input")
 
@@ -148,4 +159,21 @@ async def test_banned_hosts_are_refused_until_unbanned() -> None:
         await client.close()
         manager.set_ban("127.0.0.1/32", False, 0)
         assert manager.list_banned() == []
+        await _still_serving(manager, node)
+
+
+async def test_an_internal_error_on_one_message_costs_only_that_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    node, blocks = mature_node(MINER)
+
+    def broken(self: Node, tx: object, now: int) -> None:
+        raise RuntimeError("simulated fault in the mempool")
+
+    monkeypatch.setattr(Node, "submit_transaction", broken)  # slots: patch the class
+    async with running(node) as manager:
+        async with peer(manager, node) as client:
+            tx = pay(MINER, coinbase_coin(blocks[0]), p2wpkh(key("x")), 10_000)
+            client.send(TxMessage(tx))
+            await client.wait_closed()
         await _still_serving(manager, node)
