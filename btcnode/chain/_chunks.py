@@ -15,6 +15,7 @@ race where both read UNCLAIMED only makes both check the chunk, with the same re
 
 from __future__ import annotations
 
+import signal
 import struct
 from array import array
 from collections.abc import MutableSequence, Sequence
@@ -116,7 +117,12 @@ def run_chunk(message: bytes, claims: MutableSequence[int]) -> bytes:
 
 
 def worker_main(conn: Connection, claims: MutableSequence[int]) -> None:
-    """A worker's loop: one chunk in, one answer out, until the parent says stop or goes."""
+    """A worker's loop: one chunk in, one answer out, until the parent says stop or goes.
+
+    Ctrl-C on a terminal signals the whole process group; only the parent acts on it (it
+    stops its workers in order), so a worker ignores SIGINT, also one started as a
+    replacement long after the parent's own handlers were set."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             message = conn.recv_bytes()

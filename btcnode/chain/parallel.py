@@ -23,9 +23,11 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import socket
+import threading
 from collections import deque
-from collections.abc import MutableSequence, Sequence
+from collections.abc import Iterator, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -226,7 +228,8 @@ class ParallelScriptChecker(CloseOnExit):
         process = self._context.Process(
             target=worker_main, args=(child_end, self._claims), name="script-check", daemon=True
         )
-        process.start()
+        with _sigint_ignored():
+            process.start()
         child_end.close()
         return _Worker(process, parent_end)
 
@@ -355,6 +358,21 @@ class ParallelScriptChecker(CloseOnExit):
                 worker.process.terminate()
                 worker.process.join()
             worker.conn.close()
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while a worker starts: the child inherits the ignored disposition, so
+    a Ctrl-C sent to the process group while it is still importing (before `worker_main`
+    ignores SIGINT itself) does not print a traceback. Only the main thread can set it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _grow_buffer(conn: Connection, option: int) -> None:

@@ -19,12 +19,11 @@ last flush, which the chainstate reconnects from its stored blocks on the next s
 from __future__ import annotations
 
 import contextlib
-import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from btcnode.chain import Chainstate, SerialScriptChecker
-from btcnode.chain.flushing import IBD_FLUSH_BLOCKS, FlushPolicy
+from btcnode.chain import CHAINSTATE_WRITE_BUFFER_BYTES, Chainstate, SerialScriptChecker
+from btcnode.chain.flushing import IBD_FLUSH_BLOCKS, IBD_MAX_CACHE_BYTES, FlushPolicy
 from btcnode.chain.types import ChainUpdate
 from btcnode.consensus.params import ChainParams
 from btcnode.daemon.layout import CHAINSTATE_DIR, MEMPOOL_DIR
@@ -47,13 +46,7 @@ def make_checker(par: int) -> Checker:
     if par > 1:
         from btcnode.chain.parallel import ParallelScriptChecker  # starts processes
 
-        # Ctrl-C on a terminal signals the whole process group; only the node should act
-        # on it (and stop its workers in order). A spawned child keeps an ignored signal.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            return ParallelScriptChecker(workers=par - 1)
-        finally:
-            signal.signal(signal.SIGINT, previous)
+        return ParallelScriptChecker(workers=par - 1)  # its workers ignore Ctrl-C
     return SerialScriptChecker()
 
 
@@ -91,11 +84,15 @@ class NodeServices:
     ) -> tuple[NodeServices, OpenedNode]:
         """Open everything under `datadir` (the locked `<datadir>/regtest`)."""
         with contextlib.ExitStack() as stack:
-            chain_store = stack.enter_context(LevelStore(datadir.sub(CHAINSTATE_DIR)))
+            chain_store = stack.enter_context(
+                LevelStore(
+                    datadir.sub(CHAINSTATE_DIR), write_buffer_bytes=CHAINSTATE_WRITE_BUFFER_BYTES
+                )
+            )
             mempool_level = stack.enter_context(LevelStore(datadir.sub(MEMPOOL_DIR)))
             checker = make_checker(par)
             stack.callback(checker.close)
-            policy = FlushPolicy(every_blocks=IBD_FLUSH_BLOCKS)
+            policy = FlushPolicy(every_blocks=IBD_FLUSH_BLOCKS, max_cache_bytes=IBD_MAX_CACHE_BYTES)
             chainstate = Chainstate.open(chain_store, params, checker=checker, flush_policy=policy)
             resumed = chainstate.activate_best_chain()
             chainstate.flush()
