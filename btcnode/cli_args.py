@@ -243,6 +243,8 @@ def _write(value: Any, indent: int, level: int) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, Decimal):  # as the server wrote it: printf's lower-case exponent
+        return str(value).replace("E", "e")
     return str(value)
 
 

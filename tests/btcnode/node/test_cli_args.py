@@ -96,6 +96,16 @@ def test_results_print_like_bitcoin_cli() -> None:
     )
 
 
+def test_numbers_print_as_the_server_wrote_them() -> None:
+    result, _ = parse_response(
+        b'{"result":{"difficulty":4.656542373906925e-10,"big":1e+20,"fee":0.00010000},'
+        b'"error":null,"id":1}'
+    )
+    assert format_result(result) == (
+        '{\n  "difficulty": 4.656542373906925e-10,\n  "big": 1e+20,\n  "fee": 0.00010000\n}'
+    )
+
+
 def test_errors_print_core_s_text() -> None:
     error = {"code": -8, "message": "Block height out of range"}
     assert format_error(error) == "error code: -8\nerror message:\nBlock height out of range"
