@@ -160,6 +160,13 @@ CORE_MODULES = [
     "btcnode.rpc.table",
     "btcnode.rpc.txdecode",
     "btcnode.rpc.utxo",
+    "btcnode.scenarios.errors",
+    "btcnode.scenarios.keys",
+    "btcnode.scenarios.merchant",
+    "btcnode.scenarios.nakamoto",
+    "btcnode.scenarios.narrative",
+    "btcnode.scenarios.results",
+    "btcnode.scenarios.simulation",
 ]
 
 
