@@ -10,6 +10,9 @@ Layout, on REGTEST, block `h` stamped `genesis time + 600 * h`:
   key and the change, which transaction `i` of block `k + 1` spends. The coin of chain `i`
   is P2PKH when `i + k` is even and P2WPKH when odd, so every measured block has exactly
   half P2PKH and half P2WPKH inputs, one signature each. Fee: 2,000 sat per transaction.
+  When `chains * blocks` transactions of 5,000 + 2,000 sat would spend more than the one
+  coinbase the fan-out splits (btc-sync's 500 x 2,000), every transaction pays 1,000 sat
+  and a 1,000-sat fee instead (`spend_amounts`), still above dust and the relay fee.
 
 Every measured input's `(compressed pubkey, DER signature, sighash)` is recorded for the
 peer measurement. Keys come from a fixed seed and signatures are RFC 6979, so the same
@@ -55,6 +58,10 @@ BLOCK_SPACING_S = 600  # REGTEST's target spacing; block h is stamped genesis + 
 PAYMENT_SAT = 5_000  # above the dust threshold of both output types
 FEE_SAT = 2_000  # per measured transaction
 FANOUT_FEE_SAT = 10_000
+# The cheaper spend for long chains: P2PKH's dust threshold is 546 sat, and a 1-in-2-out
+# spend is at most 226 vbytes, so 1,000 sat is over 4 sat/vB.
+SMALL_PAYMENT_SAT = 1_000
+SMALL_FEE_SAT = 1_000
 TRIPLE_HEAD = struct.Struct("<33sB")  # pubkey, DER signature length; the sighash follows
 _U32 = struct.Struct("<I")
 MAGIC = b"opentrust-btc-validate\x00"
@@ -93,6 +100,16 @@ class BenchChain:
 # -- one signed spend --------------------------------------------------------------------
 
 
+def spend_amounts(chains: int, blocks: int) -> tuple[int, int]:
+    """(payment, fee) of every measured transaction: the usual amounts when the fan-out's
+    coins cover them for `blocks` blocks, the small ones otherwise."""
+    per_chain = (block_subsidy(1, REGTEST) - FANOUT_FEE_SAT) // chains
+    for payment, fee in ((PAYMENT_SAT, FEE_SAT), (SMALL_PAYMENT_SAT, SMALL_FEE_SAT)):
+        if (payment + fee) * blocks < per_chain:
+            return payment, fee
+    raise ValueError(f"{chains} chains of {blocks} blocks cost more than one coinbase holds")
+
+
 def _signed_spend(
     key: coincurve.PrivateKey, prevout: OutPoint, spent: TxOut, outputs: tuple[TxOut, ...]
 ) -> tuple[Tx, tuple[bytes, bytes, bytes]]:
@@ -123,6 +140,8 @@ class _Job:
     fanout_txid: bytes
     coin_value: int
     blocks: int
+    payment: int
+    fee: int
 
 
 # Per measured block: serialized transactions, txids, wtxids, signature triples.
@@ -140,8 +159,8 @@ def _chain_worker(job: _Job) -> list[_BlockPart]:
         spent = TxOut(job.coin_value, _script_for(key, p2pkh))
         for k in range(job.blocks):
             payee = all_keys[(i * 31 + k) % KEY_COUNT]
-            change = TxOut(spent.value - PAYMENT_SAT - FEE_SAT, _script_for(key, not p2pkh))
-            outputs = (TxOut(PAYMENT_SAT, _script_for(payee, p2pkh)), change)
+            change = TxOut(spent.value - job.payment - job.fee, _script_for(key, not p2pkh))
+            outputs = (TxOut(job.payment, _script_for(payee, p2pkh)), change)
             tx, triple = _signed_spend(key, prevout, spent, outputs)
             raws, txids, wtxids, triples = parts[k]
             raws.append(tx.serialize())
@@ -155,8 +174,9 @@ def _chain_worker(job: _Job) -> list[_BlockPart]:
 def _jobs(chains: int, blocks: int, fanout: Tx, pieces: int) -> list[_Job]:
     edges = [chains * j // pieces for j in range(pieces + 1)]
     value = fanout.vout[0].value
+    payment, fee = spend_amounts(chains, blocks)
     return [
-        _Job(edges[j], edges[j + 1], fanout.txid, value, blocks)
+        _Job(edges[j], edges[j + 1], fanout.txid, value, blocks, payment, fee)
         for j in range(pieces)
         if edges[j] < edges[j + 1]
     ]
@@ -241,7 +261,8 @@ def generate(chains: int, blocks: int, processes: int | None = None) -> BenchCha
         raws = [raw for part in results for raw in part[k][0]]
         txids = [txid for part in results for txid in part[k][1]]
         wtxids = [wtxid for part in results for wtxid in part[k][2]]
-        raw, prev = block_bytes(SETUP_BLOCKS + 1 + k, prev, raws, txids, wtxids, FEE_SAT * chains)
+        fees = spend_amounts(chains, blocks)[1] * chains
+        raw, prev = block_bytes(SETUP_BLOCKS + 1 + k, prev, raws, txids, wtxids, fees)
         measured.append(raw)
         triples.extend(triple for part in results for triple in part[k][3])
     return BenchChain(chains, tuple(setup), tuple(measured), tuple(triples))

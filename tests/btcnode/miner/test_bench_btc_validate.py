@@ -144,3 +144,14 @@ def test_validation_refuses_a_bad_signature_with_cores_reason(
     with pytest.raises(BlockValidationError) as refused:
         btc_validate.validate(_with_bad_signature(chain), workers=1)
     assert refused.value.reject_reason.startswith("mandatory-script-verify-flag-failed")
+
+
+def test_long_chains_pay_less_so_one_coinbase_funds_every_block() -> None:
+    assert _btc_chain.spend_amounts(2000, 200) == (_btc_chain.PAYMENT_SAT, _btc_chain.FEE_SAT)
+    payment, fee = _btc_chain.spend_amounts(500, 2000)  # btc-sync's shape
+    assert (payment, fee) == (_btc_chain.SMALL_PAYMENT_SAT, _btc_chain.SMALL_FEE_SAT)
+    per_chain = (50 * 100_000_000 - _btc_chain.FANOUT_FEE_SAT) // 500
+    assert (payment + fee) * 2000 < per_chain
+    assert payment > 546  # P2PKH dust at Core's 3 sat/vB dust relay fee
+    with pytest.raises(ValueError, match="cost more than one coinbase"):
+        _btc_chain.spend_amounts(5000, 20_000)
