@@ -15,8 +15,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check common ctlog btcnode tests bench
-	$(BIN)/ruff format --check common ctlog btcnode tests bench
+	$(BIN)/ruff check common ctlog btcnode wallets tests bench
+	$(BIN)/ruff format --check common ctlog btcnode wallets tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
