@@ -135,6 +135,9 @@ def _private_chain(r: PrivateChainResult) -> list[str]:
         _tips(r.final_tips),
         f"confirmations needed against an attacker with hash share q ({r.simulation_runs} "
         f"seeded races per cell, seed {r.simulation_seed}):",
+        "  simulated: the race model under the paper's timing (the merchant's blocks take "
+        "their expected time); random timing: every block comes at random, its exact P and "
+        "the z it needs (Rosenfeld 2014)",
     ]
 
 

@@ -55,6 +55,8 @@ def test_private_chain_shows_the_merchants_view_before_and_after() -> None:
         "merchant after the reorg: payment 11111111…: not in the chain; conflicted by "
         "22222222… (block 102, -4 confirmations)"
     )
+    assert "(50 seeded races per cell, seed 1)" in lines[5]
+    assert lines[6].startswith("  simulated: the race model under the paper's timing")
 
 
 def test_the_hash_share_cells_follow_the_header() -> None:
