@@ -5,11 +5,14 @@
                 [--rpcuser U --rpcpassword P] [--par N] [--log-json]
     btcnode rpc [--datadir DIR] [--rpc-port N] [--rpcwait] METHOD [ARGS...]
     btcnode premine [--datadir DIR] --to ADDRESS [--height 101]
+    btcnode scenario NAME|all [--keep] [--nodes-dir DIR]
 
 `run` keeps a node running until SIGTERM or Ctrl-C (exit 0 after a clean shutdown; 2 for a
 bad flag; 1 if the data directory is in use or the node failed). Its files are under
 `<datadir>/regtest/` (see `btcnode.daemon.layout`). `premine` mines offline, on a stopped
 node's data directory, until the chain reaches a height; run again it mines nothing.
+`scenario` starts real nodes on free ports and narrates a fork, race or double-spend
+(`btcnode.scenarios`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from btcnode.daemon.options import (
     decode_mine_to,
     node_options,
 )
+from btcnode.scenarios.command import scenario
 from common.runtime import DataDir, DataDirError, setup_logging
 
 __all__ = ["main"]
@@ -147,12 +151,14 @@ def premine(datadir: str, address: str, height: int) -> None:
 @click.group()
 @click.version_option(package_name="opentrust")
 def main() -> None:
-    """btcnode: a Bitcoin regtest node (run) and its command-line client (rpc)."""
+    """btcnode: a Bitcoin regtest node (run), its command-line client (rpc) and demos
+    (scenario)."""
 
 
 main.add_command(run)
 main.add_command(rpc)
 main.add_command(premine)
+main.add_command(scenario)
 
 if __name__ == "__main__":
     main()
