@@ -167,6 +167,8 @@ CORE_MODULES = [
     "btcnode.scenarios.narrative",
     "btcnode.scenarios.results",
     "btcnode.scenarios.simulation",
+    "wallets.bip39",
+    "wallets._wordlist_english",
 ]
 
 
