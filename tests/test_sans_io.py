@@ -169,6 +169,7 @@ CORE_MODULES = [
     "btcnode.scenarios.simulation",
     "wallets.bip39",
     "wallets._wordlist_english",
+    "wallets.bip32",
 ]
 
 
