@@ -170,6 +170,7 @@ CORE_MODULES = [
     "wallets.bip39",
     "wallets._wordlist_english",
     "wallets.bip32",
+    "wallets.accounts",
 ]
 
 

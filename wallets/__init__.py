@@ -1,6 +1,17 @@
 """HD wallets over btcnode: BIP39 mnemonics, BIP32 keys, BIP44/49/84 accounts, encrypted
 keystores, coin selection, signing and PSBT, and the `wallet` command line."""
 
+from wallets.accounts import (
+    AddressType,
+    DerivedAddress,
+    account_key,
+    account_path,
+    address_key,
+    address_path,
+    decode_account_key,
+    derive_address,
+    encode_slip132,
+)
 from wallets.bip32 import (
     ExtendedKey,
     ExtendedKeyError,
@@ -26,6 +37,8 @@ from wallets.bip39 import (
 from wallets.errors import WalletError, WalletInputError, WalletMisuse, WrongPassphrase
 
 __all__ = [
+    "AddressType",
+    "DerivedAddress",
     "ExtendedKey",
     "ExtendedKeyError",
     "ExtendedKeyProblem",
@@ -40,6 +53,13 @@ __all__ = [
     "WalletInputError",
     "WalletMisuse",
     "WrongPassphrase",
+    "account_key",
+    "account_path",
+    "address_key",
+    "address_path",
+    "decode_account_key",
+    "derive_address",
+    "encode_slip132",
     "entropy_to_mnemonic",
     "extended_key_network",
     "format_path",

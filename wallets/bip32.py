@@ -61,6 +61,7 @@ class ExtendedKeyProblem(enum.Enum):
     BAD_LENGTH = "bad-length"  # not 78 bytes
     UNKNOWN_VERSION = "unknown-version"
     WRONG_NETWORK = "wrong-network"  # a known version of another network
+    WRONG_ADDRESS_TYPE = "wrong-address-type"  # SLIP-132: a zpub where a ypub is expected
     VERSION_KEY_MISMATCH = "version-key-mismatch"  # xpub with a private key or vice versa
     INVALID_PRIVATE_KEY_PREFIX = "invalid-private-key-prefix"  # xprv key not 0x00-prefixed
     INVALID_PUBLIC_KEY_PREFIX = "invalid-public-key-prefix"  # xpub key not 02/03
