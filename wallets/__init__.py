@@ -35,6 +35,17 @@ from wallets.bip39 import (
     normalize_mnemonic,
 )
 from wallets.errors import WalletError, WalletInputError, WalletMisuse, WrongPassphrase
+from wallets.keystore import (
+    KeystoreCorrupted,
+    KeystorePermissionError,
+    ScryptParams,
+    WalletSecret,
+    WatchOnlyAccount,
+    read_keystore,
+    read_watch_only,
+    write_keystore,
+    write_watch_only,
+)
 
 __all__ = [
     "AddressType",
@@ -45,13 +56,18 @@ __all__ = [
     "InvalidChildKey",
     "InvalidPathError",
     "KeyVersions",
+    "KeystoreCorrupted",
+    "KeystorePermissionError",
     "MnemonicChecksumError",
     "MnemonicError",
     "MnemonicLengthError",
+    "ScryptParams",
     "UnknownMnemonicWord",
     "WalletError",
     "WalletInputError",
     "WalletMisuse",
+    "WalletSecret",
+    "WatchOnlyAccount",
     "WrongPassphrase",
     "account_key",
     "account_path",
@@ -68,4 +84,8 @@ __all__ = [
     "mnemonic_to_seed_unchecked",
     "normalize_mnemonic",
     "parse_path",
+    "read_keystore",
+    "read_watch_only",
+    "write_keystore",
+    "write_watch_only",
 ]
