@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import coincurve
 
-from btcnode.address import AddressError, b58check_decode, b58check_encode
+from btcnode.address import AddressError, AddressProblem, b58check_decode, b58check_encode
 from btcnode.consensus.hashes import hash160
 from btcnode.consensus.params import NETWORKS, ChainParams
 from wallets.errors import WalletError, WalletInputError, WalletMisuse
@@ -350,7 +350,7 @@ def extended_key_payload(text: str) -> bytes:
     except AddressError as err:
         problem = (
             ExtendedKeyProblem.BAD_CHECKSUM
-            if "checksum" in err.problem.value
+            if err.problem is AddressProblem.BAD_CHECKSUM
             else ExtendedKeyProblem.BAD_ENCODING
         )
         raise ExtendedKeyError(problem, f"not an extended key: {err.message}") from None

@@ -6,8 +6,10 @@ from typing import Any
 
 import coincurve
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from btcnode.address import encode_segwit_address
+from btcnode.address import b58check_encode, encode_segwit_address
 from btcnode.consensus.hashes import sha256
 from btcnode.consensus.params import MAINNET, REGTEST
 from tests.vectors import load_json
@@ -238,3 +240,35 @@ def test_bip86_keys() -> None:
         assert output_key.hex() == entry["output_key"]
         assert entry["scriptPubKey"] == "5120" + entry["output_key"]
         assert encode_segwit_address("bc", 1, output_key) == entry["address"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.binary(min_size=16, max_size=64),
+    indices=st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=4),
+    last=st.integers(0, HARDENED - 1),
+)
+def test_public_and_private_derivation_agree(seed: bytes, indices: list[int], last: int) -> None:
+    """N(CKDpriv(k, i)) == CKDpub(N(k), i) for non-hardened i (BIP32), and every key
+    survives its serialization on both networks."""
+    parent = ExtendedKey.from_seed(seed).derive_path(indices)
+    child = parent.derive_child(last)
+    assert child.neuter() == parent.neuter().derive_child(last)
+    assert child.parent_fingerprint == parent.fingerprint and child.depth == len(indices) + 1
+    for params in (MAINNET, REGTEST):
+        for key in (child, child.neuter()):
+            assert ExtendedKey.from_base58(key.to_base58(params), params) == key
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("xprv0OIl", ExtendedKeyProblem.BAD_ENCODING),
+        (b58check_encode(bytes.fromhex("0488ade4") + bytes(70)), ExtendedKeyProblem.BAD_LENGTH),
+        (VECTORS[0]["chains"][0]["ext_prv"][:-1] + "j", ExtendedKeyProblem.BAD_CHECKSUM),
+    ],
+)
+def test_malformed_strings(text: str, problem: ExtendedKeyProblem) -> None:
+    with pytest.raises(ExtendedKeyError) as caught:
+        ExtendedKey.from_base58(text, MAINNET)
+    assert caught.value.problem is problem
