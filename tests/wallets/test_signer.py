@@ -35,6 +35,7 @@ class FundedWallet:
     node: Node
     keys: dict[str, coincurve.PrivateKey]
     coins: list[Spendable]
+    funding: Tx | None = None
 
     def key_for(self, coin: Spendable) -> coincurve.PrivateKey:
         return self.keys[coin.key_path]
@@ -69,7 +70,7 @@ def funded_wallet() -> FundedWallet:
     coin = coinbase_coin(blocks[0])
     change = coin[1].value - sum(v for _, v in outputs) - FUNDING_FEE
     funding = spend(miner, [coin], [*outputs, (coin[1].script_pubkey, change)])
-    wallet = FundedWallet(node, keys, [])
+    wallet = FundedWallet(node, keys, [], funding)
     wallet.submit(funding)
     wallet.mine()
     wallet.coins = [
