@@ -171,6 +171,16 @@ CORE_MODULES = [
     "wallets._wordlist_english",
     "wallets.bip32",
     "wallets.accounts",
+    "wallets.txsize",
+    "wallets.coinselect",
+    "wallets._knapsack",
+    "wallets.builder",
+    "wallets.signer",
+    "wallets.bump",
+    "wallets.psbt",
+    "wallets._psbt_map",
+    "wallets._psbt_checks",
+    "wallets.psbt_roles",
 ]
 
 
