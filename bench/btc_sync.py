@@ -10,10 +10,11 @@ exactly what `btcnode run` opens: the chainstate store, flush policy and script 
 every core) in this process, fed the blocks from memory with `Node.submit_block`. This run
 also builds node A's data directory.
 
-Ours: node A (`btcnode run --par 1` on that directory; it only serves) and node B
-(`btcnode run --connect A`, empty data directory, script checks on every core), as real
-processes on 127.0.0.1. Timed from B's first RPC answer (its stores and checker are open) to
-B's tip being A's: headers-first sync, block download and full validation over the wire.
+Ours: node A (`btcnode run --par 1` on that directory; it only serves) and node B (an empty
+data directory, script checks on every core), as real processes on 127.0.0.1 started by the
+scenario harness. Once both answer RPC, B is told to connect to A (`addnode onetry`); timed
+from then to B's tip being A's: handshake, headers-first sync, block download and full
+validation over the wire.
 Both rates count the measured blocks' inputs; the setup blocks are in both runs, untimed in
 neither (they are 101 small blocks).
 
@@ -22,14 +23,9 @@ The last line compares P2P inputs/s with local inputs/s; target: ratio >= 0.8.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,20 +36,17 @@ from bench import _btc_chain
 from btcnode.chain import ChainUpdate
 from btcnode.consensus.block import Block
 from btcnode.consensus.params import REGTEST
-from btcnode.daemon.layout import cookie_path, network_dir
+from btcnode.daemon.layout import network_dir
 from btcnode.daemon.options import MAX_PAR
 from btcnode.daemon.services import NodeServices
-from btcnode.rpc.auth import read_cookie
-from btcnode.rpc.client import RpcError, RpcTransportError, SyncRpcClient
-from common.devnet import spawn_logged, stop_processes
+from btcnode.scenarios.harness import Cluster, NodeProcess
+from btcnode.scenarios.waits import wait_until
 from common.runtime import DataDir
 
 TXS_PER_BLOCK = 500  # the issue's block shape
 FULL_BLOCKS = 2000  # the issue's chain length
 QUICK_BLOCKS = 100  # a smoke run
 TARGET_RATIO = 0.8  # the issue's target: P2P sync at >= 80% of the local rate
-START_TIMEOUT_S = 60.0  # a node's stores and checker open well within this
-POLL_INTERVAL_S = 0.2  # how often B's height is read while it syncs
 SYNC_TIMEOUT_S = 3600.0  # a sync slower than this is a failure, not a measurement
 
 
@@ -80,12 +73,16 @@ def _submit(services: NodeServices, raw: bytes, now: int) -> None:
         raise RuntimeError(f"block {block.header.hash_hex} did not become the tip: {error}")
 
 
+def default_par() -> int:
+    """`btcnode run`'s default --par: one script-checking process per core."""
+    return min(os.cpu_count() or 1, MAX_PAR)
+
+
 def validate_locally(chain: _btc_chain.BenchChain, datadir: Path) -> Run:
     """The peer: every block through the node's own services, no networking."""
     now = _btc_chain.block_time(len(chain.setup) + len(chain.measured)) + 1
     with DataDir(network_dir(datadir)) as locked:
-        par = min(os.cpu_count() or 1, MAX_PAR)  # `btcnode run`'s default, which B uses
-        services, _ = NodeServices.open(locked, REGTEST, par=par, now=now)
+        services, _ = NodeServices.open(locked, REGTEST, par=default_par(), now=now)
         try:
             for raw in chain.setup:
                 _submit(services, raw, now)
@@ -99,67 +96,35 @@ def validate_locally(chain: _btc_chain.BenchChain, datadir: Path) -> Run:
     return Run(len(chain.measured), chain.measured_inputs, seconds)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass(frozen=True, slots=True)
-class _Node:
-    datadir: Path
-    p2p_port: int
-    rpc_port: int
-
-
-def _spawn(node: _Node, *extra: str) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "btcnode.cli", "run", "--datadir", str(node.datadir)]
-    cmd += ["--p2p-port", str(node.p2p_port), "--rpc-port", str(node.rpc_port), "--log-json"]
-    node.datadir.mkdir(parents=True, exist_ok=True)
-    return spawn_logged([*cmd, *extra], node.datadir / "node.log")
-
-
-def _client_when_up(node: _Node, proc: subprocess.Popen[bytes]) -> SyncRpcClient:
-    """An RPC client once the node answers; raises if it exits or takes too long."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"node exited with {proc.returncode}; see {node.datadir}")
-        with contextlib.suppress(FileNotFoundError, RpcError, RpcTransportError):
-            credentials = read_cookie(cookie_path(node.datadir))
-            client = SyncRpcClient(f"http://127.0.0.1:{node.rpc_port}/", credentials)
-            client.call("getblockcount")
-            return client
-        time.sleep(POLL_INTERVAL_S)
-    raise RuntimeError(f"node at {node.datadir} did not answer RPC in {START_TIMEOUT_S:g} s")
-
-
-@contextlib.contextmanager
-def _running(procs: dict[str, subprocess.Popen[bytes]]) -> Iterator[None]:
-    try:
-        yield
-    finally:
-        stop_processes(procs)
-
-
 def sync_over_p2p(chain: _btc_chain.BenchChain, a_datadir: Path, root: Path) -> Run:
-    """Ours: B syncs A's chain over P2P; timed from B's first RPC answer to its full tip."""
-    a = _Node(a_datadir, _free_port(), _free_port())
-    b = _Node(root / "b", _free_port(), _free_port())
-    procs: dict[str, subprocess.Popen[bytes]] = {}
-    with _running(procs):
-        procs["a"] = _spawn(a, "--par", "1")
-        tip = _client_when_up(a, procs["a"]).call("getblockcount")
-        procs["b"] = _spawn(b, "--connect", f"127.0.0.1:{a.p2p_port}")
-        client = _client_when_up(b, procs["b"])
+    """Ours: B syncs A's chain over P2P; timed from B's first RPC answer to its full tip.
+
+    A must live at `root / "a"` (the scenario harness's layout); B is made at `root / "b"`.
+    A only serves (`--par 1`); B checks scripts on every core, as the local run did."""
+    if a_datadir != root / "a":
+        raise ValueError(f"node A must be at {root / 'a'}, not {a_datadir}")
+    with Cluster(root, ["a", "b"]) as nodes:
+        nodes["a"].spawn(par=1)
+        tip = nodes["a"].wait_ready()
+        nodes["b"].spawn(par=default_par())
+        nodes["b"].wait_ready()
         started = time.perf_counter()
-        while (height := client.call("getblockcount")) < tip:
-            if procs["b"].poll() is not None or time.perf_counter() - started > SYNC_TIMEOUT_S:
-                raise RuntimeError(f"B stopped at height {height} of {tip}; see {b.datadir}")
-            time.sleep(POLL_INTERVAL_S)
+        nodes.link("b", "a")
+        wait_until(
+            f"node b syncing to height {tip}",
+            lambda: _height_while_running(nodes["b"]),
+            lambda height: height >= tip,
+            timeout_s=SYNC_TIMEOUT_S,
+        )
         seconds = time.perf_counter() - started
     return Run(len(chain.measured), chain.measured_inputs, seconds)
+
+
+def _height_while_running(node: NodeProcess) -> int:
+    code = node.exited()
+    if code is not None:
+        raise RuntimeError(f"node {node.name} exited with {code}:\n{node.log_tail()}")
+    return int(node.call("getblockcount"))
 
 
 def _table(chain: _btc_chain.BenchChain, ours: Run, peer: Run, generation: str) -> Table:
