@@ -26,7 +26,7 @@ from wallets.errors import WalletInputError, WalletMisuse
 from wallets.psbt import KeyOrigin, Psbt
 from wallets.psbt_roles import create_psbt, spent_output, update_from_coins, update_output
 from wallets.signer import sign_transaction
-from wallets.state import AddressRecord, WalletState
+from wallets.state import AddressRecord, WalletKind, WalletState
 from wallets.txsize import input_type_for_script
 
 __all__ = [
@@ -166,8 +166,12 @@ def bump_request(state: WalletState, txid: bytes) -> BumpRequest:
 
 
 def key_origins(state: WalletState, records: Sequence[AddressRecord]) -> dict[bytes, KeyOrigin]:
-    """BIP174 key origins (master fingerprint and full path) of the wallet's keys."""
+    """BIP174 key origins of the wallet's keys: the master key's fingerprint and the full
+    path; a watch-only wallet knows only its account key, so (as Core does for an xpub
+    without origin) the account key's fingerprint and the path below it."""
     fingerprint = state.meta.fingerprint
+    if state.meta.kind is WalletKind.WATCH_ONLY:
+        return {r.derived.pubkey: KeyOrigin(fingerprint, (r.change, r.index)) for r in records}
     return {r.derived.pubkey: KeyOrigin(fingerprint, parse_path(r.derived.path)) for r in records}
 
 

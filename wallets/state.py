@@ -89,6 +89,8 @@ class WalletMeta:
     def decode(cls, data: bytes, params: ChainParams) -> WalletMeta:
         try:
             doc = json.loads(data)
+            if doc["network"] != params.name:
+                raise WalletInputError(f"this is a {doc['network']} wallet, not {params.name}")
             accounts = tuple(
                 (AddressType[name], ExtendedKey.from_base58(text, params))
                 for name, text in doc["accounts"]
@@ -195,8 +197,6 @@ class WalletState:
         if raw_meta is None:
             raise WalletStateCorrupted("metadata", "missing")
         meta = WalletMeta.decode(raw_meta, params)
-        if meta.network != params.name:
-            raise WalletInputError(f"this is a {meta.network} wallet, not {params.name}")
         state = cls(store, params, meta)
         state._load_all()
         return state
