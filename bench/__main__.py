@@ -11,6 +11,7 @@ BENCHMARKS = {
     "ctlog": "bench.ctlog",
     "btc-validate": "bench.btc_validate",
     "btc-sync": "bench.btc_sync",
+    "wallet": "bench.wallet_rescan",
 }
 
 
