@@ -23,15 +23,15 @@ from btcnode.rpc.client import RpcTransportError
 from btcnode.rpc.errors import RpcError
 from btcnode.rpc.jsonfmt import Amount, dumps
 from wallets._cli_input import CliInputError
+from wallets._node import NodeUnavailable, WrongChain
 from wallets.coinselect import InsufficientFunds
-from wallets.errors import WalletError, WrongPassphrase
+from wallets.errors import WalletError
 
 __all__ = [
     "EXIT_FAILURE",
     "EXIT_NODE",
     "EXIT_OK",
     "EXIT_USAGE",
-    "NodeUnavailable",
     "btc",
     "cli_errors",
     "emit",
@@ -44,10 +44,6 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_NODE = 3
 MAX_ERROR_CHARS = 400  # one line on a terminal; a node's long message is cut, not wrapped
-
-
-class NodeUnavailable(WalletError):
-    """The node did not answer, refused the login, or serves another chain."""
 
 
 def btc(sats: int) -> str:
@@ -87,9 +83,7 @@ def error_text(exc: BaseException) -> tuple[str, int]:
         return str(exc), EXIT_USAGE
     if isinstance(exc, InsufficientFunds):
         return _insufficient(exc), EXIT_FAILURE
-    if isinstance(exc, WrongPassphrase):
-        return f"wrong password: {exc}", EXIT_FAILURE
-    if isinstance(exc, NodeUnavailable):
+    if isinstance(exc, NodeUnavailable | WrongChain):
         return str(exc), EXIT_NODE
     if isinstance(exc, WalletError):
         return str(exc), EXIT_FAILURE

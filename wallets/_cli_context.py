@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from btcnode.consensus.params import ChainParams
+from btcnode.rpc.client import SyncRpcClient
 from wallets._cli_input import (
     CliInputError,
     check_one_stdin,
@@ -19,7 +20,6 @@ from wallets._cli_input import (
     parse_node_url,
     read_secret_file,
 )
-from wallets._cli_node import CheckedNode, connect_node
 
 __all__ = [
     "DEFAULT_WALLET_DIR",
@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 DEFAULT_WALLET_DIR = "~/.opentrust-wallet"
+NODE_TIMEOUT_S = 120.0  # a sync asks for blocks one by one; each answer is quick
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +45,11 @@ class CliContext:
     rpcpassword: str | None = field(repr=False)
     json_mode: bool
 
-    def connect(self) -> CheckedNode:
-        """The node at --node, checked to be on this wallet's chain."""
+    def connect(self) -> SyncRpcClient:
+        """A client of the node at --node (the wallet's sync checks its chain)."""
         target = parse_node_url(self.node_url)
         creds = node_credentials(target, self.rpc_cookie, self.rpcuser, self.rpcpassword)
-        return connect_node(target.url, creds, self.params)
+        return SyncRpcClient(target.url, creds, timeout_seconds=NODE_TIMEOUT_S)
 
 
 def stdin_is_terminal() -> bool:

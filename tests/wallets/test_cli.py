@@ -15,7 +15,6 @@ from wallets._cli_common import (
     EXIT_FAILURE,
     EXIT_NODE,
     EXIT_USAGE,
-    NodeUnavailable,
     btc,
     error_text,
     one_line,
@@ -33,6 +32,7 @@ from wallets._cli_input import (
     read_secret_file,
     secret_from_text,
 )
+from wallets._node import NodeUnavailable, WrongChain
 from wallets.accounts import AddressType
 from wallets.bip39 import UnknownMnemonicWord
 from wallets.coinselect import InsufficientFunds
@@ -171,9 +171,17 @@ def test_errors_map_to_one_line_and_an_exit_code() -> None:
         "word 3 of 12 is not in the BIP39 English wordlist",
         EXIT_FAILURE,
     )
-    assert error_text(WrongPassphrase("keystore k did not open"))[0].startswith("wrong password")
+    assert error_text(WrongPassphrase("wrong password for keystore k")) == (
+        "wrong password for keystore k",
+        EXIT_FAILURE,
+    )
     assert error_text(CliInputError("--type bad"))[1] == EXIT_USAGE
-    assert error_text(NodeUnavailable("other chain"))[1] == EXIT_NODE
+    assert error_text(NodeUnavailable("cannot reach the node"))[1] == EXIT_NODE
+    wrong = WrongChain("regtest", b"\x01" * 32, b"\x02" * 32)
+    assert error_text(wrong) == (
+        f"the node is not on regtest: its genesis block is {'02' * 32}, expected {'01' * 32}",
+        EXIT_NODE,
+    )
     assert error_text(RpcTransportError("refused"))[1] == EXIT_NODE
     assert error_text(RpcError(-26, "min relay fee not met")) == (
         "the node refused: min relay fee not met (code -26)",
