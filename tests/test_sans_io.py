@@ -181,6 +181,12 @@ CORE_MODULES = [
     "wallets._psbt_map",
     "wallets._psbt_checks",
     "wallets.psbt_roles",
+    "wallets._records",
+    "wallets.state",
+    "wallets.scan",
+    "wallets._ledger",
+    "wallets._spend",
+    "wallets._wallet_views",
 ]
 
 
