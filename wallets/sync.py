@@ -33,7 +33,7 @@ from wallets._node import (
     display_hex,
     from_display_hex,
 )
-from wallets._records import TxStatus
+from wallets._records import TxStatus, WalletTx
 from wallets.errors import WalletError
 from wallets.journal import resend_journal
 from wallets.scan import BlockMatch, scan_block, scan_tx
@@ -165,6 +165,11 @@ def _scan_forward(
     return True
 
 
+def _replacement_pending(state: WalletState, wtx: WalletTx) -> bool:
+    """A tx we replaced whose replacement is still journaled: the resend will evict it."""
+    return wtx.status is TxStatus.REPLACED and wtx.replaced_by in state.journal
+
+
 def _sync_mempool(
     state: WalletState, node: NodeClient, now: int, cache: dict[bytes, Tx]
 ) -> tuple[set[bytes], list[bytes]]:
@@ -186,7 +191,7 @@ def _sync_mempool(
         progress = False
         for txid, tx in cache.items():
             wtx = state.txs.get(txid)
-            if wtx is not None and wtx.status.is_applied:
+            if wtx is not None and (wtx.status.is_applied or _replacement_pending(state, wtx)):
                 continue
             if scan_tx(tx, state.by_script, state.watched) and apply_tx(state, tx, now):
                 touched.append(txid)

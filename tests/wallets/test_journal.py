@@ -104,3 +104,21 @@ def test_a_send_the_node_refuses_is_undone_with_cores_code(
     assert funded.state.journal == {}
     [abandoned] = [h for h in funded.history() if h.status is TxStatus.ABANDONED]
     assert abandoned.amount < 0
+
+
+def test_a_bump_made_while_the_node_is_down_replaces_the_original_at_the_next_sync(
+    funded: Wallet, node: InProcessNode
+) -> None:
+    (port,) = free_tcp_ports(1)
+    down = SyncRpcClient(f"http://127.0.0.1:{port}/", RpcCredentials("u", "p"), timeout_seconds=5)
+    original = funded.send(node, [(funded.new_address().address, COIN)], fee_rate=FeeRate(1_000))
+    with pytest.raises(NodeUnavailable):
+        funded.bump(down, original.txid, fee_rate=FeeRate(10_000))
+    [bump] = funded.state.journal.values()
+    assert bump.replaces == original.txid
+    assert funded.status_of(original.txid) is TxStatus.REPLACED
+    report = funded.sync(node)  # the node still has the original in its mempool
+    assert report.rebroadcast == (bump.txid,)
+    assert node.call("getrawmempool") == [bump.txid[::-1].hex()]
+    assert funded.status_of(original.txid) is TxStatus.REPLACED
+    assert funded.status_of(bump.txid) is TxStatus.UNCONFIRMED

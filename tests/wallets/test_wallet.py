@@ -102,7 +102,8 @@ def test_send_pays_exact_amounts_and_fee(
 ) -> None:
     receiver, _ = new_wallet(tmp_path, "r")
     sent = funded.send(node, [(receiver.new_address().address, 7 * COIN)], fee_rate=FeeRate(3_000))
-    assert sent.fee == FeeRate(3_000).fee(sent.vsize)  # P2WPKH in, two P2WPKH out
+    # priced on the estimated size (71-byte signatures); a shorter low-S one saves a byte
+    assert FeeRate(3_000).fee(sent.vsize) <= sent.fee <= FeeRate(3_000).fee(sent.vsize + 1)
     assert sent.change_address is not None and funded.is_mine(sent.change_address)
     node.mine_to_nobody()
     funded.sync(node)
