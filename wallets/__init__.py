@@ -77,6 +77,7 @@ from wallets.psbt_roles import (
     update_input,
     update_output,
 )
+from wallets.rpc import WalletManager, wallet_methods
 from wallets.signer import InputVerificationFailed, KeyMismatch, sign_transaction, verify_inputs
 from wallets.txsize import InputType, estimate_vsize, estimate_weight
 from wallets.wallet import (
@@ -155,6 +156,7 @@ __all__ = [
     "WalletError",
     "WalletInputError",
     "WalletLocked",
+    "WalletManager",
     "WalletMisuse",
     "WalletSecret",
     "WatchOnlyAccount",
@@ -192,6 +194,7 @@ __all__ = [
     "update_input",
     "update_output",
     "verify_inputs",
+    "wallet_methods",
     "write_keystore",
     "write_watch_only",
 ]
