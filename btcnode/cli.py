@@ -2,7 +2,7 @@
 
     btcnode run [--datadir DIR] [--p2p-port N] [--rpc-port N] [--connect HOST:PORT ...]
                 [--addnode HOST:PORT ...] [--mine-to ADDRESS [--mine-interval S]]
-                [--rpcuser U --rpcpassword P] [--par N] [--log-json]
+                [--rpcuser U --rpcpassword P] [--walletdir DIR] [--par N] [--log-json]
     btcnode rpc [--datadir DIR] [--rpc-port N] [--rpcwait] METHOD [ARGS...]
     btcnode premine [--datadir DIR] --to ADDRESS [--height 101]
     btcnode scenario NAME|all [--keep] [--nodes-dir DIR]
@@ -69,6 +69,7 @@ def _open_datadir(datadir: str) -> DataDir:
 @click.option("--mine-interval", default=DEFAULT_MINE_INTERVAL_S, show_default=True, type=float)
 @click.option("--rpcuser", default=None, help="an RPC login besides the cookie")
 @click.option("--rpcpassword", default=None)
+@click.option("--walletdir", default=None, help="wallet RPC's wallets [DATADIR/regtest/wallets]")
 @click.option(
     "--par",
     default=None,
@@ -87,6 +88,7 @@ def run(
     mine_interval: float,
     rpcuser: str | None,
     rpcpassword: str | None,
+    walletdir: str | None,
     par: int | None,
     log_json: bool,
     log_level: str,
@@ -109,6 +111,7 @@ def run(
             rpc_password=rpcpassword,
             par=par if par is not None else min(os.cpu_count() or 1, MAX_PAR),
             log_json=log_json,
+            walletdir=walletdir,
         )
         setup_logging(log_level, json_lines=True if log_json else None)
     except (NodeOptionError, ValueError) as exc:

@@ -4,6 +4,7 @@
     <datadir>/regtest/chainstate/  block index, blocks, UTXO set, undo data (LevelDB)
     <datadir>/regtest/mempool/     the mempool's transactions (LevelDB, `mempool_store`)
     <datadir>/regtest/.cookie      RPC cookie `__cookie__:<hex>`, 0600, while the node runs
+    <datadir>/regtest/wallets/     the wallet RPC's wallets, one directory each (--walletdir)
 
 Pure path arithmetic: nothing here touches the disk.
 """
@@ -18,6 +19,7 @@ __all__ = [
     "DEFAULT_DATADIR",
     "MEMPOOL_DIR",
     "NETWORK_DIR",
+    "WALLETS_DIR",
     "cookie_path",
     "network_dir",
 ]
@@ -27,6 +29,7 @@ NETWORK_DIR = "regtest"  # the only network this node runs (Core's regtest subdi
 CHAINSTATE_DIR = "chainstate"
 MEMPOOL_DIR = "mempool"
 COOKIE_FILE = ".cookie"
+WALLETS_DIR = "wallets"
 
 
 def network_dir(datadir: str | Path) -> Path:

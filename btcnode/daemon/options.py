@@ -61,6 +61,7 @@ class NodeOptions:
     rpc_password: str | None = None
     par: int = 1
     log_json: bool = False
+    walletdir: Path | None = None  # None: <datadir>/regtest/wallets
 
     def __post_init__(self) -> None:
         for flag, port in (("--p2p-port", self.p2p_port), ("--rpc-port", self.rpc_port)):
@@ -117,6 +118,7 @@ def node_options(
     rpc_password: str | None = None,
     par: int = 1,
     log_json: bool = False,
+    walletdir: str | None = None,
 ) -> NodeOptions:
     """Check and decode the flags into `NodeOptions`; `NodeOptionError` names a bad one."""
     return NodeOptions(
@@ -132,6 +134,7 @@ def node_options(
         rpc_password=rpc_password,
         par=par,
         log_json=log_json,
+        walletdir=None if walletdir is None else Path(walletdir).expanduser(),
     )
 
 

@@ -2,14 +2,15 @@
 
 Start, in order: the stores, script checker, chainstate and mempool (`NodeServices.open`),
 the node listeners (monitor, notification feed), the peer manager on the P2P port, the RPC
-cookie and the RPC server (with `GET /events`) on the RPC port, then the monitor and, with
---mine-to, the miner. The node core is synchronous and not thread-safe: every call into it
-(RPC methods, P2P messages, the miner) runs on this one event loop.
+cookie and the RPC server (with `GET /events` and the wallet methods over --walletdir) on
+the RPC port, then the monitor and, with --mine-to, the miner. The node core is synchronous
+and not thread-safe: every call into it (RPC methods, wallets, P2P messages, the miner) runs
+on this one event loop.
 
 Shutdown, when `stop` is set (SIGTERM/SIGINT, or the `stop` RPC): end the SSE streams and
-stop the RPC server (no new calls), stop the peer manager, stop the miner and monitor,
-flush the chainstate, close the mempool store, chainstate store and script checker, delete
-the cookie. The data directory's lock is released by the caller.
+stop the RPC server (no new calls), close the loaded wallets, stop the peer manager, stop
+the miner and monitor, flush the chainstate, close the mempool store, chainstate store and
+script checker, delete the cookie. The data directory's lock is released by the caller.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from aiohttp import web
 from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.params import REGTEST
 from btcnode.daemon.events_http import EventFeed
-from btcnode.daemon.layout import COOKIE_FILE
+from btcnode.daemon.layout import COOKIE_FILE, WALLETS_DIR
 from btcnode.daemon.mining import mine_periodically
 from btcnode.daemon.monitor import NodeMonitor
 from btcnode.daemon.options import LISTEN_HOST, NodeOptions
 from btcnode.daemon.services import NodeServices, OpenedNode
+from btcnode.daemon.wallets import wallet_rpc
 from btcnode.notify import NotificationHub, NotificationTranslator
 from btcnode.p2p.manager import PeerManager
 from btcnode.rpc import (
@@ -42,6 +44,7 @@ from btcnode.rpc import (
     is_authorized,
 )
 from common.runtime import DataDir, log_event
+from wallets.rpc import WalletManager
 
 __all__ = ["run_node", "wall_clock"]
 
@@ -60,6 +63,7 @@ class _Http:
     runner: web.AppRunner
     feed: EventFeed
     cookie: Path
+    wallets: WalletManager
 
 
 async def run_node(options: NodeOptions, datadir: DataDir, stop: asyncio.Event) -> None:
@@ -104,6 +108,7 @@ async def _serve(
         if http is not None:
             http.feed.close()
             await http.runner.cleanup()
+            http.wallets.close_all()
         await peers.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -138,7 +143,9 @@ async def _start_http(
         durable=services.durable,
         request_stop=stop.set,
     )
-    app = create_rpc_app(ctx, credentials)
+    walletdir = options.walletdir or cookie.parent / WALLETS_DIR
+    table, wallets = wallet_rpc(walletdir, REGTEST)
+    app = create_rpc_app(ctx, credentials, table=table)
     feed = EventFeed(_hub(services), _authorizer(credentials))
     feed.install(app)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=HTTP_SHUTDOWN_TIMEOUT_S)
@@ -148,7 +155,7 @@ async def _start_http(
     except BaseException:
         await runner.cleanup()
         raise
-    return _Http(runner, feed, cookie)
+    return _Http(runner, feed, cookie, wallets)
 
 
 def _hub(services: NodeServices) -> NotificationHub:
