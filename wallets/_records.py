@@ -13,14 +13,19 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
+from btcnode.consensus.params import ChainParams
 from btcnode.consensus.tx import OutPoint, Tx
-from wallets.errors import WalletError, WalletMisuse
+from wallets.accounts import AddressType
+from wallets.bip32 import ExtendedKey
+from wallets.errors import WalletError, WalletInputError, WalletMisuse
 
 __all__ = [
     "Coin",
     "JournalEntry",
     "JournalStatus",
     "TxStatus",
+    "WalletKind",
+    "WalletMeta",
     "WalletStateCorrupted",
     "WalletTx",
 ]
@@ -269,3 +274,50 @@ class JournalEntry:
             _need(doc, "created", int, what),
             None if doc.get("replaces") is None else _hex(doc, "replaces", what),
         )
+
+
+class WalletKind(enum.Enum):
+    SEED = "seed"  # a keystore holds the mnemonic; it can sign
+    WATCH_ONLY = "watch-only"  # one account's public key; it can build PSBTs, not sign
+
+
+@dataclass(frozen=True, slots=True)
+class WalletMeta:
+    """What a wallet is: its network, kind, the master key fingerprint (for PSBT key
+    origins) and the public account key of each address type it follows."""
+
+    network: str
+    kind: WalletKind
+    fingerprint: bytes
+    accounts: tuple[tuple[AddressType, ExtendedKey], ...]
+
+    def __post_init__(self) -> None:
+        if len(self.fingerprint) != 4:
+            raise WalletMisuse("a key fingerprint is 4 bytes")
+        if not self.accounts or any(key.is_private for _, key in self.accounts):
+            raise WalletMisuse("a wallet follows at least one account, by its public key")
+
+    def encode(self, params: ChainParams) -> bytes:
+        doc = {
+            "network": self.network,
+            "kind": self.kind.value,
+            "fingerprint": self.fingerprint.hex(),
+            "accounts": [[t.name, key.to_base58(params)] for t, key in self.accounts],
+        }
+        return json.dumps(doc, sort_keys=True).encode()
+
+    @classmethod
+    def decode(cls, data: bytes, params: ChainParams) -> WalletMeta:
+        try:
+            doc = json.loads(data)
+            if doc["network"] != params.name:
+                raise WalletInputError(f"this is a {doc['network']} wallet, not {params.name}")
+            accounts = tuple(
+                (AddressType[name], ExtendedKey.from_base58(text, params))
+                for name, text in doc["accounts"]
+            )
+            return cls(
+                doc["network"], WalletKind(doc["kind"]), bytes.fromhex(doc["fingerprint"]), accounts
+            )
+        except (ValueError, KeyError, TypeError) as err:
+            raise WalletStateCorrupted("metadata", str(err)) from None

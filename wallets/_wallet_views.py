@@ -16,7 +16,15 @@ from wallets._spend import coin_is_mature, is_trusted
 from wallets.accounts import AddressType
 from wallets.state import WalletState
 
-__all__ = ["Balance", "HistoryEntry", "WalletCoin", "balance_of", "coins_of", "history_of"]
+__all__ = [
+    "Balance",
+    "HistoryEntry",
+    "SendResult",
+    "WalletCoin",
+    "balance_of",
+    "coins_of",
+    "history_of",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +74,22 @@ class HistoryEntry:
     label: str
     status: TxStatus
     confirmations: int
+
+    @property
+    def txid_hex(self) -> str:
+        return self.txid[::-1].hex()
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """A transaction the wallet signed and journaled: its id, fee, vsize, bytes, and the
+    change address it used (None when all change went to the fee)."""
+
+    txid: bytes
+    fee: int
+    vsize: int
+    raw: bytes
+    change_address: str | None
 
     @property
     def txid_hex(self) -> str:

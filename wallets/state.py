@@ -19,7 +19,6 @@ Pure: the store is injected; no clock, no randomness.
 
 from __future__ import annotations
 
-import enum
 import json
 import struct
 from collections.abc import Iterator
@@ -28,7 +27,15 @@ from dataclasses import dataclass
 from btcnode.consensus.params import ChainParams
 from btcnode.consensus.tx import OutPoint
 from common.store.api import Store, WriteBatch
-from wallets._records import Coin, JournalEntry, TxStatus, WalletStateCorrupted, WalletTx
+from wallets._records import (
+    Coin,
+    JournalEntry,
+    TxStatus,
+    WalletKind,
+    WalletMeta,
+    WalletStateCorrupted,
+    WalletTx,
+)
 from wallets.accounts import CHANGE, RECEIVE, AddressType, DerivedAddress, derive_address
 from wallets.bip32 import ExtendedKey
 from wallets.errors import WalletInputError, WalletMisuse
@@ -53,53 +60,6 @@ GAP_LIMIT = 20  # BIP44 "Address gap limit": 20 unused addresses in a row end a 
 RECENT_BLOCKS_KEPT = 288  # Core's MIN_BLOCKS_TO_KEEP: deeper reorgs need a rescan
 _U32 = struct.Struct(">I")
 _CHAINS = (RECEIVE, CHANGE)
-
-
-class WalletKind(enum.Enum):
-    SEED = "seed"  # a keystore holds the mnemonic; it can sign
-    WATCH_ONLY = "watch-only"  # one account's public key; it can build PSBTs, not sign
-
-
-@dataclass(frozen=True, slots=True)
-class WalletMeta:
-    """What a wallet is: its network, kind, the master key fingerprint (for PSBT key
-    origins) and the public account key of each address type it follows."""
-
-    network: str
-    kind: WalletKind
-    fingerprint: bytes
-    accounts: tuple[tuple[AddressType, ExtendedKey], ...]
-
-    def __post_init__(self) -> None:
-        if len(self.fingerprint) != 4:
-            raise WalletMisuse("a key fingerprint is 4 bytes")
-        if not self.accounts or any(key.is_private for _, key in self.accounts):
-            raise WalletMisuse("a wallet follows at least one account, by its public key")
-
-    def encode(self, params: ChainParams) -> bytes:
-        doc = {
-            "network": self.network,
-            "kind": self.kind.value,
-            "fingerprint": self.fingerprint.hex(),
-            "accounts": [[t.name, key.to_base58(params)] for t, key in self.accounts],
-        }
-        return json.dumps(doc, sort_keys=True).encode()
-
-    @classmethod
-    def decode(cls, data: bytes, params: ChainParams) -> WalletMeta:
-        try:
-            doc = json.loads(data)
-            if doc["network"] != params.name:
-                raise WalletInputError(f"this is a {doc['network']} wallet, not {params.name}")
-            accounts = tuple(
-                (AddressType[name], ExtendedKey.from_base58(text, params))
-                for name, text in doc["accounts"]
-            )
-            return cls(
-                doc["network"], WalletKind(doc["kind"]), bytes.fromhex(doc["fingerprint"]), accounts
-            )
-        except (ValueError, KeyError, TypeError) as err:
-            raise WalletStateCorrupted("metadata", str(err)) from None
 
 
 @dataclass(frozen=True, slots=True)

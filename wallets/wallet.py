@@ -14,17 +14,15 @@ Amounts are satoshis.
 from __future__ import annotations
 
 import random
-import secrets
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
 from btcnode.consensus.params import ChainParams
 from btcnode.consensus.tx import Tx
 from btcnode.mempool.feerate import FeeRate
-from common.store import LevelStore, StoreError
 from wallets._node import (
     DEFAULT_FALLBACK_FEE_RATE,
     NodeClient,
@@ -45,9 +43,19 @@ from wallets._spend import (
     signing_keys_for_psbt,
     spendable_coins,
 )
+from wallets._wallet_files import (
+    DATABASE_DIR,
+    KEYSTORE_FILE,
+    WATCH_ONLY_FILE,
+    create_seed_wallet,
+    create_watch_only_wallet,
+    open_wallet_state,
+    unlock_accounts,
+)
 from wallets._wallet_views import (
     Balance,
     HistoryEntry,
+    SendResult,
     WalletCoin,
     balance_of,
     coins_of,
@@ -58,27 +66,18 @@ from wallets.accounts import (
     RECEIVE,
     AddressType,
     DerivedAddress,
-    account_key,
-    decode_account_key,
 )
 from wallets.bip32 import ExtendedKey
-from wallets.bip39 import entropy_to_mnemonic, normalize_mnemonic
 from wallets.builder import BuildOptions, BuiltTx, build_transaction
 from wallets.bump import bump_fee
-from wallets.errors import WalletError, WalletInputError, WalletMisuse
 from wallets.journal import broadcast_entry, record_send
 from wallets.keystore import (
     DEFAULT_SCRYPT,
     ScryptParams,
-    WalletSecret,
-    WatchOnlyAccount,
-    read_keystore,
-    write_keystore,
-    write_watch_only,
 )
 from wallets.psbt import Psbt
 from wallets.psbt_roles import sign_psbt as sign_psbt_inputs
-from wallets.state import WalletKind, WalletMeta, WalletState
+from wallets.state import WalletState
 from wallets.sync import ReorgTooDeep, SyncReport, sync_wallet
 
 __all__ = [
@@ -104,39 +103,11 @@ __all__ = [
     "WrongChain",
 ]
 
-KEYSTORE_FILE = "keystore.json"
-WATCH_ONLY_FILE = "watch-only.json"
-DATABASE_DIR = "wallet.db"
 DEFAULT_ADDRESS_TYPE = AddressType.P2WPKH  # Core's default -addresstype (bech32)
-NEW_MNEMONIC_ENTROPY_BYTES = 32  # 24 words (BIP39: 256 bits of entropy)
-SEED_ACCOUNT_TYPES = (AddressType.P2WPKH, AddressType.P2SH_P2WPKH, AddressType.P2PKH)
-
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    """A transaction the wallet signed and journaled: its id, fee, vsize, bytes, and the
-    change address it used (None when all change went to the fee)."""
-
-    txid: bytes
-    fee: int
-    vsize: int
-    raw: bytes
-    change_address: str | None
-
-    @property
-    def txid_hex(self) -> str:
-        return self.txid[::-1].hex()
 
 
 def _now() -> int:
     return int(time.time())
-
-
-def _open_store(path: Path, *, create: bool) -> LevelStore:
-    try:
-        return LevelStore(path, create=create)
-    except StoreError as err:
-        raise WalletError(f"cannot open wallet database {path}: {err}") from None
 
 
 class Wallet:
@@ -168,23 +139,10 @@ class Wallet:
         kdf: ScryptParams = DEFAULT_SCRYPT,
     ) -> tuple[Wallet, str]:
         """A new wallet from a fresh (or the given) mnemonic; returns it and the mnemonic."""
-        if mnemonic is None:
-            mnemonic = entropy_to_mnemonic(secrets.token_bytes(NEW_MNEMONIC_ENTROPY_BYTES))
-        secret = WalletSecret.from_mnemonic(mnemonic, bool(bip39_passphrase))
-        datadir = _new_datadir(Path(datadir))
-        write_keystore(datadir / KEYSTORE_FILE, secret, password, params, kdf=kdf)
-        master = ExtendedKey.from_seed(secret.to_seed(bip39_passphrase))
-        private = {t: account_key(master, t, params) for t in SEED_ACCOUNT_TYPES}
-        meta = WalletMeta(
-            params.name,
-            WalletKind.SEED,
-            master.fingerprint,
-            tuple((t, key.neuter()) for t, key in private.items()),
+        state, private, canonical = create_seed_wallet(
+            Path(datadir), params, password, mnemonic, bip39_passphrase, kdf
         )
-        state = WalletState.initialize(
-            _open_store(datadir / DATABASE_DIR, create=True), params, meta
-        )
-        return cls(datadir, state, private), normalize_mnemonic(mnemonic)
+        return cls(datadir, state, private), canonical
 
     @classmethod
     def restore(
@@ -198,28 +156,19 @@ class Wallet:
         kdf: ScryptParams = DEFAULT_SCRYPT,
     ) -> Wallet:
         """The wallet of `mnemonic` in a new directory; its first sync scans from block 0."""
-        wallet, _ = cls.create(
-            datadir, params, password, mnemonic=mnemonic, bip39_passphrase=bip39_passphrase, kdf=kdf
+        state, private, _ = create_seed_wallet(
+            Path(datadir), params, password, mnemonic, bip39_passphrase, kdf
         )
-        return wallet
+        return cls(datadir, state, private)
 
     @classmethod
     def create_watch_only(
         cls, datadir: Path, params: ChainParams, account_key: str, address_type: AddressType
     ) -> Wallet:
         """A wallet following one account by its public key (xpub/tpub or SLIP-132)."""
-        key = decode_account_key(account_key, address_type, params)
-        if key.is_private:
-            raise WalletInputError("a watch-only wallet takes the account's public key, not xprv")
-        datadir = _new_datadir(Path(datadir))
-        write_watch_only(datadir / WATCH_ONLY_FILE, WatchOnlyAccount(address_type, key), params)
-        meta = WalletMeta(
-            params.name, WalletKind.WATCH_ONLY, key.fingerprint, ((address_type, key),)
+        return cls(
+            datadir, create_watch_only_wallet(Path(datadir), params, account_key, address_type)
         )
-        state = WalletState.initialize(
-            _open_store(datadir / DATABASE_DIR, create=True), params, meta
-        )
-        return cls(datadir, state)
 
     @classmethod
     def open(
@@ -231,16 +180,7 @@ class Wallet:
         bip39_passphrase: str = "",
     ) -> Wallet:
         """An existing wallet; without a password it syncs and shows but cannot sign."""
-        datadir = Path(datadir)
-        if not (datadir / DATABASE_DIR).is_dir():
-            raise WalletInputError(f"no wallet in {datadir}")
-        store = _open_store(datadir / DATABASE_DIR, create=False)
-        try:
-            state = WalletState.load(store, params)
-        except BaseException:
-            store.close()
-            raise
-        wallet = cls(datadir, state)
+        wallet = cls(datadir, open_wallet_state(Path(datadir), params))
         if password is not None:
             try:
                 wallet.unlock(password, bip39_passphrase=bip39_passphrase)
@@ -251,18 +191,7 @@ class Wallet:
 
     def unlock(self, password: str, *, bip39_passphrase: str = "") -> None:
         """Decrypt the keystore so the wallet can sign; checks it is this wallet's seed."""
-        if self.state.meta.kind is not WalletKind.SEED:
-            raise WalletMisuse("a watch-only wallet has no keys to unlock")
-        params = self.state.params
-        secret = read_keystore(self.datadir / KEYSTORE_FILE, password, params)
-        master = ExtendedKey.from_seed(secret.to_seed(bip39_passphrase))
-        private = {t: account_key(master, t, params) for t, _ in self.state.meta.accounts}
-        for address_type, public in self.state.meta.accounts:
-            if private[address_type].neuter() != public:
-                raise WalletInputError(
-                    "the keystore's seed (or BIP39 passphrase) is not this wallet's"
-                )
-        self._accounts = private
+        self._accounts = unlock_accounts(self.datadir, self.state, password, bip39_passphrase)
 
     @property
     def params(self) -> ChainParams:
@@ -330,11 +259,8 @@ class Wallet:
 
     def sync(self, node: NodeClient) -> SyncReport:
         """Scan new blocks, follow reorgs, track the mempool, resend the journal."""
-        try:
+        with self._atomic():
             return sync_wallet(self.state, node, _now(), self._mempool_cache)
-        except BaseException:
-            self.state.discard()
-            raise
 
     def rescan(self, node: NodeClient) -> SyncReport:
         """Scan the whole chain again (after a reorg deeper than the wallet remembers)."""
@@ -362,17 +288,27 @@ class Wallet:
             return fee_rate
         return DEFAULT_FALLBACK_FEE_RATE if node is None else estimate_fee_rate(node)
 
-    def _build(
-        self, outputs: Sequence[tuple[str, int]], fee_rate: FeeRate, rbf: bool
-    ) -> tuple[BuiltTx, str]:
-        txouts = payments(self.state, outputs)
+    @contextmanager
+    def _atomic(self) -> Iterator[None]:
+        """Any failure inside leaves the state as last committed."""
+        try:
+            yield
+        except BaseException:
+            self.state.discard()
+            raise
+
+    def _build(self, outputs: Sequence[tuple[str, int]], fee_rate: FeeRate, rbf: bool) -> BuiltTx:
         change = self.state.next_unused(self._address_type(None), CHANGE)
-        options = BuildOptions(
-            signal_rbf=rbf, current_height=self.tip_height if self.tip_height >= 0 else None
-        )
-        coins = spendable_coins(self.state)
-        built = build_transaction(coins, txouts, fee_rate, change.script_pubkey, self._rng, options)
-        return built, change.address
+        height = self.tip_height if self.tip_height >= 0 else None
+        options = BuildOptions(signal_rbf=rbf, current_height=height)
+        txouts, coins = payments(self.state, outputs), spendable_coins(self.state)
+        return build_transaction(coins, txouts, fee_rate, change.script_pubkey, self._rng, options)
+
+    def _result(self, built: BuiltTx, signed: Tx) -> SendResult:
+        change = None if built.change_index is None else built.tx.vout[built.change_index]
+        record = None if change is None else self.state.by_script.get(change.script_pubkey)
+        address = None if record is None else record.address
+        return SendResult(signed.txid, built.fee, signed.vsize, signed.serialize(), address)
 
     def prepare_send(
         self,
@@ -386,21 +322,11 @@ class Wallet:
         the next `sync` broadcasts a journaled transaction)."""
         if not self.can_sign:
             raise WalletLocked()
-        try:
-            built, change_address = self._build(outputs, self._fee_rate(node, fee_rate), rbf)
+        with self._atomic():
+            built = self._build(outputs, self._fee_rate(node, fee_rate), rbf)
             signed = sign_built(self.state, self._accounts, built)
             record_send(self.state, signed, _now())
-        except BaseException:
-            self.state.discard()
-            raise
-        has_change = built.change_index is not None
-        return SendResult(
-            signed.txid,
-            built.fee,
-            signed.vsize,
-            signed.serialize(),
-            change_address if has_change else None,
-        )
+        return self._result(built, signed)
 
     def send(
         self,
@@ -412,48 +338,30 @@ class Wallet:
     ) -> SendResult:
         """Pay `(address, sats)` outputs: select coins, sign, journal (synced), broadcast."""
         result = self.prepare_send(outputs, fee_rate=fee_rate, rbf=rbf, node=node)
-        self._broadcast(node, result.txid)
+        with self._atomic():
+            broadcast_entry(self.state, node, self.state.journal[result.txid], _now())
         return result
-
-    def _broadcast(self, node: NodeClient, txid: bytes) -> None:
-        try:
-            broadcast_entry(self.state, node, self.state.journal[txid], _now())
-        except BaseException:
-            self.state.discard()
-            raise
 
     def bump(self, node: NodeClient, txid: bytes, *, fee_rate: FeeRate | None = None) -> SendResult:
         """Replace the wallet's unconfirmed `txid` by one paying a higher fee (BIP125)."""
         if not self.can_sign:
             raise WalletLocked()
-        try:
+        with self._atomic():
             request = bump_request(self.state, txid)
             extra = spendable_coins(self.state, exclude_txid=txid)
             built = bump_fee(request, self._rng, fee_rate=fee_rate, extra_coins=extra)
             signed = sign_built(self.state, self._accounts, built)
-            record_send(self.state, signed, _now(), replaces=txid)
-        except BaseException:
-            self.state.discard()
-            raise
-        self._broadcast(node, signed.txid)
-        change = None if built.change_index is None else built.tx.vout[built.change_index]
-        record = None if change is None else self.state.by_script.get(change.script_pubkey)
-        return SendResult(
-            signed.txid,
-            built.fee,
-            signed.vsize,
-            signed.serialize(),
-            None if record is None else record.address,
-        )
+            entry = record_send(self.state, signed, _now(), replaces=txid)
+        with self._atomic():
+            broadcast_entry(self.state, node, entry, _now())
+        return self._result(built, signed)
 
     def broadcast(self, node: NodeClient, tx: Tx) -> bytes:
         """Journal and broadcast a fully signed transaction (e.g. a finalized PSBT)."""
-        try:
-            record_send(self.state, tx, _now())
-        except BaseException:
-            self.state.discard()
-            raise
-        self._broadcast(node, tx.txid)
+        with self._atomic():
+            entry = record_send(self.state, tx, _now())
+        with self._atomic():
+            broadcast_entry(self.state, node, entry, _now())
         return tx.txid
 
     # -- PSBT -----------------------------------------------------------------------------
@@ -467,13 +375,9 @@ class Wallet:
     ) -> Psbt:
         """An unsigned PSBT paying `outputs` from the wallet's coins, with their UTXOs and
         BIP32 derivations (works watch-only; the coins are not reserved)."""
-        try:
-            built, _ = self._build(outputs, self._fee_rate(None, fee_rate), rbf)
-            psbt = psbt_for(self.state, built)
+        with self._atomic():
+            psbt = psbt_for(self.state, self._build(outputs, self._fee_rate(None, fee_rate), rbf))
             self.state.commit(sync=True)  # the change address handed out
-        except BaseException:
-            self.state.discard()
-            raise
         return psbt
 
     def sign_psbt(self, psbt: Psbt) -> Psbt:
@@ -489,10 +393,3 @@ class Wallet:
     def status_of(self, txid: bytes) -> TxStatus | None:
         wtx = self.state.txs.get(txid)
         return None if wtx is None else wtx.status
-
-
-def _new_datadir(datadir: Path) -> Path:
-    if (datadir / DATABASE_DIR).exists() or (datadir / KEYSTORE_FILE).exists():
-        raise WalletMisuse(f"{datadir} already holds a wallet")
-    datadir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return datadir
