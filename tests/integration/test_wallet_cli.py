@@ -24,7 +24,9 @@ from tests.btcnode.node.processes import BtcNode
 pytestmark = pytest.mark.integration
 
 COIN = 100_000_000
-NOBODY = address_for_script(b"\x00\x20" + bytes(32), REGTEST)  # P2WSH of no known script
+_NOBODY = address_for_script(b"\x00\x20" + bytes(32), REGTEST)  # P2WSH of no known script
+assert _NOBODY is not None
+NOBODY: str = _NOBODY
 CLI_TIMEOUT_S = 60
 
 
