@@ -3,9 +3,13 @@
 Today that is a 3-node Raft KV cluster, a single-replica Certificate Transparency log (with a
 development PKI whose certificates it accepts), two gossiping auditors watching the log and
 three Bitcoin regtest nodes in a line (n1 <- n2 <- n3, each `--connect`ing to the one
-before), n1 mining a block every 5 s to the devnet miner's address after a premine of 101
-blocks (so the first coinbase is spendable at once). The miner's key is fixed and public
-(`DEVNET_MINER_WIF`, also written to `<data dir>/btc-miner-key.txt`): development only.
+before), n1 mining a block every 5 s to the devnet miner's address after a premine of 111
+blocks: blocks 1-10 pay the devnet wallet, 11-111 the miner, so the wallet's 500 BTC and the
+miner's first coinbase are spendable at once. The miner's key is fixed and public
+(`DEVNET_MINER_WIF`, also written to `<data dir>/btc-miner-key.txt`), and so is the devnet
+wallet's mnemonic (`DEVNET_WALLET_MNEMONIC`; the wallet is restored from it with the `wallet`
+command into `<data dir>/btc-wallet/`, its password in `btc-wallet-password.txt`):
+development only. A data directory premined before the wallet existed has no wallet coins.
 Components are started as processes through their own command lines, so the shared core
 imports none of them. Configuration and secrets are written once under the data directory
 and reused, so a restarted devnet keeps its data. Ctrl-C (or SIGTERM) stops
@@ -38,12 +42,18 @@ AUDITORS = ("auditor-1", "auditor-2")
 BTC_PORT_OFFSET = 400  # btcnode nI: P2P port base+400+I, RPC port base+410+I
 BTC_NODES = ("n1", "n2", "n3")
 BTC_MINE_INTERVAL_S = 5
-BTC_PREMINE_HEIGHT = 101  # coinbases mature after 100 blocks: block 1's is spendable at 101
+BTC_WALLET_PREMINE_HEIGHT = 10  # blocks 1-10 pay the devnet wallet (500 BTC)
+BTC_PREMINE_HEIGHT = 111  # coinbases mature after 100 blocks: block 11's is spendable at 111
 # The devnet miner's key: derived from a public string, so anyone can spend its coins. Never
 # use it outside a devnet. tests/btcnode/node/test_devnet_key.py checks the three agree.
 DEVNET_MINER_KEY_HEX = "7e48d1b3ec0d4f8ce41c008a47ad83491199cc5fd256865039dad26926a8c00a"
 DEVNET_MINER_WIF = "cRpBWsFbxxDSw4L9HTb88hyJWgVYumXv51kDeYS6tZGs2pe8mDwM"
 DEVNET_MINER_ADDRESS = "bcrt1qw4398d59vylh5wm34pc7c3uqsxwem7tqcwp2mp"  # P2WPKH of that key
+# The devnet wallet: BIP39 entropy sha256("opentrust devnet wallet")[:16], public like the
+# miner's key. Its first receiving address (m/84'/1'/0'/0/0) takes the premine's first blocks.
+DEVNET_WALLET_MNEMONIC = "crisp churn appear bargain oval blood such lucky six process glory abuse"
+DEVNET_WALLET_PASSWORD = "devnet"
+DEVNET_WALLET_ADDRESS = "bcrt1qnwu3g36jttwe6l3dazsn94arrxd96u4c3udc66"
 
 
 def spawn_logged(cmd: list[str], log_path: Path) -> subprocess.Popen[bytes]:
@@ -126,11 +136,39 @@ def write_miner_key(root: Path) -> Path:
     return path
 
 
-def btcnode_premine(root: Path) -> subprocess.CompletedProcess[str]:
-    """`btcnode premine` n1 to `BTC_PREMINE_HEIGHT` (mines nothing on a restarted devnet)."""
+def btcnode_premine(root: Path, address: str, height: int) -> subprocess.CompletedProcess[str]:
+    """`btcnode premine` n1 to `height`, paying `address` (nothing on a restarted devnet)."""
     cmd = [sys.executable, "-m", "btcnode.cli", "premine", "--datadir", str(btc_datadir(root, 0))]
-    cmd += ["--to", DEVNET_MINER_ADDRESS, "--height", str(BTC_PREMINE_HEIGHT)]
+    cmd += ["--to", address, "--height", str(height)]
     return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def wallet_datadir(root: Path) -> Path:
+    return root / "btc-wallet"
+
+
+def wallet_password_file(root: Path) -> Path:
+    return root / "btc-wallet-password.txt"
+
+
+def wallet_command(root: Path, base_port: int) -> str:
+    """The `wallet` command line for the devnet wallet against n1 (add a sub-command)."""
+    cookie = btc_datadir(root, 0) / "regtest" / ".cookie"
+    node = f"http://127.0.0.1:{btc_ports(base_port, 0)[1]}"
+    return f"wallet --datadir {wallet_datadir(root)} --node {node} --rpc-cookie {cookie}"
+
+
+def prepare_wallet(root: Path) -> subprocess.CompletedProcess[str] | None:
+    """`wallet restore` the devnet wallet once (None when it is there already)."""
+    password = wallet_password_file(root)
+    if not password.exists():
+        password.write_text(DEVNET_WALLET_PASSWORD + "\n")
+        password.chmod(0o600)
+    if wallet_datadir(root).exists():
+        return None
+    cmd = [sys.executable, "-m", "wallets.cli", "--datadir", str(wallet_datadir(root))]
+    cmd += ["restore", "--mnemonic-file", "-", "--password-file", str(password)]
+    return subprocess.run(cmd, input=DEVNET_WALLET_MNEMONIC, capture_output=True, text=True)
 
 
 def spawn_btcnode(root: Path, base_port: int, i: int, log_path: Path) -> subprocess.Popen[bytes]:
@@ -168,15 +206,29 @@ def stop_processes(
 def _start_btcnodes(
     procs: dict[str, subprocess.Popen[bytes]], root: Path, base_port: int, log_dir: Path
 ) -> None:
-    """Premine n1 (once: it stops at the height), then start the three btcnodes."""
+    """Restore the devnet wallet and premine n1 (once each), then start the three btcnodes."""
     write_miner_key(root)
-    premined = btcnode_premine(root)
-    if premined.returncode != 0:
-        click.echo(f"btcnode premine failed: {premined.stderr.strip()}", err=True)
-        _stop_all(procs)
-        sys.exit(1)
+    _check_step(procs, "wallet restore", prepare_wallet(root))
+    premines = (
+        (DEVNET_WALLET_ADDRESS, BTC_WALLET_PREMINE_HEIGHT),
+        (DEVNET_MINER_ADDRESS, BTC_PREMINE_HEIGHT),
+    )
+    for address, height in premines:
+        _check_step(procs, "btcnode premine", btcnode_premine(root, address, height))
     for i, name in enumerate(BTC_NODES):
         procs[f"btc-{name}"] = spawn_btcnode(root, base_port, i, log_dir / f"btc-{name}.log")
+
+
+def _check_step(
+    procs: dict[str, subprocess.Popen[bytes]],
+    name: str,
+    done: subprocess.CompletedProcess[str] | None,
+) -> None:
+    """Stop everything and exit if a preparing command failed."""
+    if done is not None and done.returncode != 0:
+        click.echo(f"{name} failed: {done.stderr.strip()}", err=True)
+        _stop_all(procs)
+        sys.exit(1)
 
 
 def _stop_all(procs: dict[str, subprocess.Popen[bytes]]) -> None:
@@ -202,6 +254,8 @@ def _print_banner(config: ClusterConfig, config_path: Path, root: Path, base_por
     click.echo(f"\n  configs: {config_path}, {ct / 'log.toml'}, {root / 'auditors'}/")
     click.echo(f"  btc:     {root}/btc-n1..n3/; the miner's key (public, dev only) is in")
     click.echo(f"           {root / 'btc-miner-key.txt'} (address {DEVNET_MINER_ADDRESS})")
+    click.echo(f"  wallet:  {wallet_datadir(root)}/, 500 BTC premined; its mnemonic (public,")
+    click.echo(f"           dev only) is {DEVNET_WALLET_MNEMONIC!r}")
     click.echo(f"  logs:    {root / 'logs'}/\n")
     log_args = f"--log {ct_url} --log-key {ct / 'log.pub'}"
     click.echo("Try:")
@@ -222,6 +276,10 @@ def _print_banner(config: ClusterConfig, config_path: Path, root: Path, base_por
     cookie = btc_datadir(root, 0) / "regtest" / ".cookie"
     events = f"http://127.0.0.1:{btc_ports(base_port, 0)[1]}/events"
     click.echo(f'  curl -sN -u "$(cat {cookie})" {events}  # new blocks and txs')
+    wallet = f".venv/bin/{wallet_command(root, base_port)}"
+    click.echo(f"  {wallet} balance")
+    pay = f"send {DEVNET_MINER_ADDRESS} 1.5 --password-file {wallet_password_file(root)}"
+    click.echo(f"  {wallet} {pay}")
     click.echo("\nCtrl-C stops everything.")
 
 
@@ -283,10 +341,14 @@ __all__ = [
     "DEVNET_MINER_ADDRESS",
     "DEVNET_MINER_KEY_HEX",
     "DEVNET_MINER_WIF",
+    "DEVNET_WALLET_ADDRESS",
+    "DEVNET_WALLET_MNEMONIC",
     "btc_ports",
     "devnet",
     "spawn_btcnode",
     "spawn_kv_replica",
     "spawn_logged",
     "stop_processes",
+    "wallet_command",
+    "wallet_password_file",
 ]

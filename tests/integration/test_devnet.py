@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from common.devnet import DEVNET_MINER_ADDRESS
+from common.devnet import DEVNET_MINER_ADDRESS, wallet_command, wallet_password_file
 
 pytestmark = pytest.mark.integration
 
@@ -59,6 +60,7 @@ def test_devnet_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         assert got.stdout.strip() == "devnet"
         submit_to_the_ct_log(data, base, tmp_path)
         the_btcnodes_sync_the_premined_chain(data, base)
+        the_devnet_wallet_has_the_premine_and_pays(data, base)
     finally:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
@@ -67,6 +69,7 @@ def test_devnet_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     assert f"http://127.0.0.1:{base + 101}" in out
     assert out.rstrip().endswith("devnet stopped.")
     assert f"btcnode rpc --datadir {data / 'btc-n3'} --rpc-port {base + 413}" in out
+    assert f"{wallet_command(data, base)} send {DEVNET_MINER_ADDRESS} 1.5 --password-file" in out
     assert sorted(p.name for p in (data / "logs").iterdir()) == [
         "auditor-1.log",
         "auditor-2.log",
@@ -124,3 +127,22 @@ def the_btcnodes_sync_the_premined_chain(data: Path, base: int) -> None:
         time.sleep(0.5)
     assert best.stdout == premined.stdout, best.stderr
     assert f"address = {DEVNET_MINER_ADDRESS}\n" in (data / "btc-miner-key.txt").read_text()
+
+
+def the_devnet_wallet_has_the_premine_and_pays(data: Path, base: int) -> None:
+    """The banner's wallet command: the wallet holds blocks 1-10's 500 BTC and can pay."""
+    wallet = [sys.executable, "-m", "wallets.cli", *wallet_command(data, base).split()[1:]]
+    balance = subprocess.run(
+        [*wallet, "balance", "--json"], capture_output=True, text=True, timeout=60
+    )
+    assert balance.returncode == 0, balance.stderr
+    assert json.loads(balance.stdout)["confirmed"] == 500
+    password = ["--password-file", str(wallet_password_file(data))]
+    sent = subprocess.run(
+        [*wallet, "send", DEVNET_MINER_ADDRESS, "1.5", *password, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert len(json.loads(sent.stdout)["txid"]) == 64
