@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_WALLET_DIR",
     "CliContext",
     "SecretRequest",
+    "passphrase_request",
     "read_secrets",
     "stdin_is_terminal",
 ]
@@ -67,6 +68,14 @@ class SecretRequest:
     confirm: bool = False
     required: bool = True
     prompt: bool = True
+
+
+def passphrase_request(path: str | None) -> SecretRequest:
+    """The optional BIP39 passphrase: from its file only, never asked for (most wallets
+    have none, and a prompt for one would only confuse)."""
+    return SecretRequest(
+        "--bip39-passphrase-file", path, "BIP39 passphrase", required=False, prompt=False
+    )
 
 
 def _prompted(request: SecretRequest) -> str:

@@ -16,8 +16,13 @@ from pathlib import Path
 import click
 
 from wallets._cli_common import cli_errors, emit
-from wallets._cli_context import CliContext, SecretRequest, read_secrets
-from wallets._cli_input import ADDRESS_TYPE_NAMES, CliInputError, parse_address_type
+from wallets._cli_context import CliContext, SecretRequest, passphrase_request, read_secrets
+from wallets._cli_input import (
+    ADDRESS_TYPE_NAMES,
+    CliInputError,
+    check_one_stdin,
+    parse_address_type,
+)
 from wallets.bip39 import entropy_to_mnemonic, mnemonic_to_entropy, normalize_mnemonic
 from wallets.errors import WalletInputError
 from wallets.wallet import Wallet
@@ -108,9 +113,7 @@ def create(
             raise CliInputError(f"--mnemonic-out {out} exists: refusing to overwrite it")
         password, passphrase = read_secrets(
             SecretRequest("--password-file", password_file, "wallet password", confirm=True),
-            SecretRequest(
-                "--bip39-passphrase-file", bip39_passphrase_file, "BIP39 passphrase", False, False
-            ),
+            passphrase_request(bip39_passphrase_file),
         )
         mnemonic = _create_with_backup(obj, password, passphrase, words, out)
     payload: dict[str, object] = {"datadir": str(obj.datadir), "network": obj.params.name}
@@ -141,14 +144,19 @@ def restore(
     json_mode = json_mode or obj.json_mode
     with cli_errors(json_mode=json_mode):
         refuse_existing(obj.datadir)
+        check_one_stdin(
+            {
+                "--mnemonic-file": mnemonic_file,
+                "--password-file": password_file,
+                "--bip39-passphrase-file": bip39_passphrase_file,
+            }
+        )
         (mnemonic,) = read_secrets(SecretRequest("--mnemonic-file", mnemonic_file, "mnemonic"))
         mnemonic = normalize_mnemonic(mnemonic)
         mnemonic_to_entropy(mnemonic)  # a wrong word or checksum, before asking for more
         password, passphrase = read_secrets(
             SecretRequest("--password-file", password_file, "wallet password", confirm=True),
-            SecretRequest(
-                "--bip39-passphrase-file", bip39_passphrase_file, "BIP39 passphrase", False, False
-            ),
+            passphrase_request(bip39_passphrase_file),
         )
         wallet = Wallet.restore(
             obj.datadir, obj.params, mnemonic, password, bip39_passphrase=passphrase

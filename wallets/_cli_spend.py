@@ -21,7 +21,7 @@ from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.params import ChainParams
 from btcnode.rpc.jsonfmt import Amount
 from wallets._cli_common import btc, cli_errors, emit
-from wallets._cli_context import CliContext, SecretRequest, read_secrets
+from wallets._cli_context import CliContext, SecretRequest, passphrase_request, read_secrets
 from wallets._cli_input import CliInputError, parse_btc_amount, parse_fee_rate, parse_txid
 from wallets._cli_keys import json_flag, passphrase_flag, password_flag
 from wallets.errors import WalletInputError
@@ -50,7 +50,7 @@ def open_signing(obj: CliContext, password_file: str | None, passphrase_file: st
     """The wallet opened with its password (and BIP39 passphrase, if it has one)."""
     password, passphrase = read_secrets(
         SecretRequest("--password-file", password_file, "wallet password"),
-        SecretRequest("--bip39-passphrase-file", passphrase_file, "BIP39 passphrase", False, False),
+        passphrase_request(passphrase_file),
     )
     return Wallet.open(obj.datadir, obj.params, password, bip39_passphrase=passphrase)
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
-from btcnode.consensus.params import MAX_MONEY
+from btcnode.consensus.params import MAX_MONEY, REGTEST
+from btcnode.consensus.tx import OutPoint, Tx, TxIn
 from btcnode.rpc.auth import RpcCredentials
 from btcnode.rpc.client import RpcTransportError
 from btcnode.rpc.errors import RpcError
+from common.net import free_tcp_ports
+from wallets import _cli_context
 from wallets._cli_common import (
     EXIT_FAILURE,
     EXIT_NODE,
@@ -35,8 +40,15 @@ from wallets._cli_input import (
 from wallets._node import NodeUnavailable, WrongChain
 from wallets.accounts import AddressType
 from wallets.bip39 import UnknownMnemonicWord
+from wallets.cli import main
 from wallets.coinselect import InsufficientFunds
 from wallets.errors import WrongPassphrase
+from wallets.keystore import ScryptParams
+from wallets.psbt import Psbt
+from wallets.psbt_roles import create_psbt
+from wallets.wallet import Wallet
+
+FAST_KDF = ScryptParams(n=2**4, r=1, p=1)  # the reference wallet's keystore is not under test
 
 
 @pytest.mark.parametrize(
@@ -196,3 +208,116 @@ def test_output_helpers() -> None:
     assert btc(1) == "0.00000001"
     assert one_line("a\n  b\tc") == "a b c"
     assert len(one_line("x " * 1000)) == 400
+
+
+def wallet(tmp_path: Path, *args: str, stdin: str | None = None) -> Result:
+    """`wallet --datadir <tmp>/w ...` in this process; standard input is not a terminal."""
+    return CliRunner().invoke(main, ["--datadir", str(tmp_path / "w"), *args], input=stdin)
+
+
+def test_create_writes_the_mnemonic_once_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    out = tmp_path / "mnemonic.txt"
+    done = wallet(
+        tmp_path, "create", "--password-file", "-", "--mnemonic-out", str(out), stdin="pw"
+    )
+    assert done.exit_code == 0, done.output
+    words = out.read_text().split()
+    assert len(words) == 12 and " ".join(words) not in done.output
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert "Write these words down" in done.output
+    again = wallet(tmp_path, "create", "--password-file", "-", stdin="pw")
+    assert again.exit_code == 1
+    assert again.output.strip().endswith(
+        "already exists and is not empty: refusing to create a wallet over it"
+    )
+    address = wallet(tmp_path, "address", "--json")
+    assert json.loads(address.output) == {
+        "address": json.loads(address.output)["address"],
+        "path": "m/84'/1'/0'/0/0",
+    }
+    legacy = json.loads(
+        wallet(tmp_path, "--json", "address", "--type", "p2pkh", "--index", "3").output
+    )
+    assert legacy["path"] == "m/44'/1'/0'/0/3" and legacy["address"][0] in "mn"
+    change = json.loads(wallet(tmp_path, "address", "--change", "--json").output)
+    assert change["path"] == "m/84'/1'/0'/1/0"
+
+
+def test_create_without_a_password_source_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "mnemonic.txt"
+    done = wallet(tmp_path, "create", "--mnemonic-out", str(out))
+    assert done.exit_code == EXIT_USAGE
+    assert "give --password-file FILE" in done.output
+    assert not (tmp_path / "w").exists() and not out.exists()
+    empty = wallet(tmp_path, "create", "--password-file", "-", stdin="\n")
+    assert empty.exit_code == EXIT_USAGE and "the wallet password is empty" in empty.output
+    assert not (tmp_path / "w").exists()
+
+
+def test_a_terminal_is_asked_twice_for_a_new_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_cli_context, "stdin_is_terminal", lambda: True)
+    done = wallet(tmp_path, "create", "--json", stdin="s3cret\ns3cret\n")
+    assert done.exit_code == 0, done.output
+    assert "s3cret" not in done.output  # hidden input is not echoed
+    mnemonic = json.loads(done.output.splitlines()[-1])["mnemonic"]
+    assert len(mnemonic.split()) == 12
+
+
+def test_restore_names_the_bad_word_and_leaves_nothing(tmp_path: Path) -> None:
+    typo = "legal winner thank year wave sausage worth useful legal winner thank yellowish"
+    done = wallet(tmp_path, "restore", "--mnemonic-file", "-", "--password-file", "x", stdin=typo)
+    assert done.exit_code == 1
+    assert done.output == "error: word 12 of 12 is not in the BIP39 English wordlist\n"
+    assert not (tmp_path / "w").exists()
+    both = wallet(tmp_path, "restore", "--mnemonic-file", "-", "--password-file", "-")
+    assert both.exit_code == EXIT_USAGE and "can be - (standard input)" in both.output
+
+
+def test_a_restored_wallet_has_the_same_addresses(tmp_path: Path) -> None:
+    mnemonic = "legal winner thank year wave sausage worth useful legal winner thank yellow"
+    pw = tmp_path / "pw"
+    pw.write_text("pw\n")
+    done = wallet(
+        tmp_path, "restore", "--mnemonic-file", "-", "--password-file", str(pw), stdin=mnemonic
+    )
+    assert done.exit_code == 0, done.output
+    first = json.loads(wallet(tmp_path, "address", "--json").output)["address"]
+    same = Wallet.create(tmp_path / "ref", REGTEST, "pw", mnemonic=mnemonic, kdf=FAST_KDF)[0]
+    with same:
+        assert first == same.address_at(AddressType.P2WPKH, 0).address
+
+
+def test_signing_errors_are_one_line(tmp_path: Path) -> None:
+    pw = tmp_path / "pw"
+    pw.write_text("right\n")
+    assert wallet(tmp_path, "create", "--password-file", str(pw)).exit_code == 0
+    bad = tmp_path / "bad"
+    bad.write_text("wrong\n")
+    psbt = tmp_path / "p.psbt"
+    psbt.write_text("not base64 at all!\n")
+    done = wallet(tmp_path, "sign-psbt", str(psbt), "--password-file", str(pw))
+    assert done.exit_code == 1 and "neither a PSBT nor base64" in done.output
+    empty = Psbt.deserialize(create_psbt(Tx(2, (TxIn(OutPoint(b"\x11" * 32, 0)),), ())).serialize())
+    psbt.write_text(empty.to_base64())
+    done = wallet(tmp_path, "sign-psbt", str(psbt), "--password-file", str(bad))
+    assert done.exit_code == 1 and done.output.startswith("error: wrong password for keystore")
+    keystore = tmp_path / "w" / "keystore.json"
+    keystore.write_text(keystore.read_text()[:-20])
+    done = wallet(tmp_path, "--json", "sign-psbt", str(psbt), "--password-file", str(pw))
+    assert done.exit_code == 1
+    answer = json.loads(done.output)
+    assert answer["ok"] is False and "keystore" in answer["error"]
+
+
+def test_node_down_is_exit_3(tmp_path: Path) -> None:
+    pw = tmp_path / "pw"
+    pw.write_text("pw\n")
+    assert wallet(tmp_path, "create", "--password-file", str(pw)).exit_code == 0
+    (port,) = free_tcp_ports(1)
+    done = wallet(tmp_path, "--node", f"http://u:p@127.0.0.1:{port}", "balance")
+    assert done.exit_code == EXIT_NODE
+    assert done.output.startswith("error: cannot reach the node") and done.output.count("\n") == 1
+    no_login = wallet(tmp_path, "--node", f"http://127.0.0.1:{port}", "balance")
+    assert no_login.exit_code == EXIT_USAGE and "no RPC login" in no_login.output
