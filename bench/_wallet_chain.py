@@ -39,6 +39,7 @@ import coincurve
 from bench import _btc_chain
 from btcnode.consensus.block import Block
 from btcnode.consensus.params import REGTEST
+from btcnode.consensus.script.ops import p2pkh_script, p2wpkh_script
 from btcnode.consensus.subsidy import block_subsidy
 from btcnode.consensus.tx import OutPoint, Tx, TxIn, TxOut
 from btcnode.signing import p2pkh_script_for, p2wpkh_script_for, sign_inputs
@@ -82,13 +83,7 @@ def _script_for(key: coincurve.PrivateKey, p2pkh: bool) -> bytes:
 def _random_script(rng: random.Random, p2pkh: bool) -> bytes:
     """An output script of a key nobody here holds: a random 20-byte hash."""
     digest = rng.randbytes(20)
-    return b"\x76\xa9\x14" + digest + b"\x88\xac" if p2pkh else b"\x00\x14" + digest
-
-
-def wallet_receive_key(index: int, mnemonic: str = MNEMONIC) -> coincurve.PrivateKey:
-    """The private key of receive address `index` of BIP84 account 0 (m/84'/1'/0'/0/index)."""
-    account = account_key(mnemonic_to_seed(mnemonic), AddressType.P2WPKH, REGTEST)
-    return coincurve.PrivateKey(account.derive_child(RECEIVE).derive_child(index).private_key)
+    return p2pkh_script(digest) if p2pkh else p2wpkh_script(digest)
 
 
 def wallet_scripts(count: int, mnemonic: str = MNEMONIC) -> list[bytes]:
@@ -180,10 +175,6 @@ class WalletChain:
     expected: WalletExpectation
 
     @property
-    def measured_txs(self) -> int:
-        return self.txs_per_block * len(self.measured)
-
-    @property
     def height(self) -> int:
         return len(self.setup) + len(self.measured)
 
@@ -246,7 +237,6 @@ class _LaneJob:
 @dataclass(frozen=True, slots=True)
 class _LaneResult:
     parts: list[list[_Signed]]
-    fees: list[int]
     expected: WalletExpectation
 
 
@@ -309,7 +299,6 @@ class _Lane:
 def _lane_worker(job: _LaneJob) -> _LaneResult:
     lane = _Lane(job)
     parts: list[list[_Signed]] = []
-    fees: list[int] = []
     for k in range(job.blocks):
         height = SETUP_BLOCKS + 1 + k
         block: list[_Signed] = []
@@ -319,8 +308,7 @@ def _lane_worker(job: _LaneJob) -> _LaneResult:
                 tx = lane.receive(height, k)
             block.append(_entry(tx))
         parts.append(block)
-        fees.append(LANE_FEE_SAT * job.wallet_per_block)
-    return _LaneResult(parts, fees, WalletExpectation(tuple(lane.receives), tuple(lane.spends)))
+    return _LaneResult(parts, WalletExpectation(tuple(lane.receives), tuple(lane.spends)))
 
 
 # -- blocks ------------------------------------------------------------------------------
@@ -398,7 +386,7 @@ def generate(
     for k in range(blocks):
         main = [tx for part in chain_parts for tx in part[k]]
         txs = list(_interleave(main, lane.parts[k]))
-        fees = CHAIN_FEE_SAT * chains + lane.fees[k]
+        fees = CHAIN_FEE_SAT * chains + LANE_FEE_SAT * wallet_per_block
         raw, prev = _btc_chain.block_bytes(
             SETUP_BLOCKS + 1 + k,
             prev,
@@ -470,7 +458,10 @@ def load_or_generate(
     path = cache_path(txs_per_block, blocks, wallet_per_block, cache_dir)
     if path.exists():
         try:
-            return decode(path.read_bytes()), False
+            chain = decode(path.read_bytes())
+            shape = (chain.txs_per_block, len(chain.measured), chain.wallet_per_block)
+            if shape == (txs_per_block, blocks, wallet_per_block):
+                return chain, False
         except (struct.error, ValueError, KeyError):  # CacheError and bad JSON included
             pass  # regenerate below
     chain = generate(txs_per_block, blocks, wallet_per_block)
