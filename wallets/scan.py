@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from btcnode.consensus.block import Block
 from btcnode.consensus.tx import OutPoint, Tx
 
-__all__ = ["BlockMatch", "TxMatch", "scan_block", "scan_tx"]
+__all__ = ["BlockMatch", "TxMatch", "scan_block", "scan_decoded_block", "scan_tx"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,14 @@ def scan_tx(
 
 def scan_block(raw: bytes, scripts: Container[bytes], outpoints: Container[OutPoint]) -> BlockMatch:
     """Every transaction of the serialized block `raw` that pays or spends the wallet."""
-    block = Block.deserialize(raw)
+    return scan_decoded_block(Block.deserialize(raw), scripts, outpoints)
+
+
+def scan_decoded_block(
+    block: Block, scripts: Container[bytes], outpoints: Container[OutPoint]
+) -> BlockMatch:
+    """`scan_block` of a block already decoded: a rescan that grows its script set scans
+    the same block again without decoding it again (decoding is most of a scan)."""
     matches: list[TxMatch] = []
     created: set[OutPoint] = set()
     for position, tx in enumerate(block.txs):

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from btcnode.consensus.block import Block
 from btcnode.consensus.tx import Tx
 from btcnode.rpc.errors import RpcErrorCode
 from wallets._ledger import apply_tx, connect_block, disconnect_block, undo_tx
@@ -36,7 +37,7 @@ from wallets._node import (
 from wallets._records import TxStatus, WalletTx
 from wallets.errors import WalletError
 from wallets.journal import resend_journal
-from wallets.scan import BlockMatch, scan_block, scan_tx
+from wallets.scan import BlockMatch, scan_decoded_block, scan_tx
 from wallets.state import RECENT_BLOCKS_KEPT, WalletState
 
 __all__ = [
@@ -131,9 +132,11 @@ def _rewind(state: WalletState, node: NodeClient, tip: int, progress: _Progress)
 
 def _scan_with_gap(state: WalletState, raw: bytes) -> BlockMatch:
     """Scan; while a match uses an address near the end of its window, grow the window
-    (BIP44 gap limit) and scan again so later outputs to the new addresses are found."""
+    (BIP44 gap limit) and scan again so later outputs to the new addresses are found. The
+    block is decoded once."""
+    block = Block.deserialize(raw)
     while True:
-        match = scan_block(raw, state.by_script, state.watched)
+        match = scan_decoded_block(block, state.by_script, state.watched)
         scripts = [s for m in match.matches for s in m.received_scripts]
         if not state.mark_used(scripts):
             return match

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from btcnode.address import address_for_script
+from btcnode.consensus.block import Block
 from btcnode.consensus.params import MAINNET, REGTEST
 from btcnode.node import Node
 from btcnode.rpc import RpcContext, RpcCredentials, SyncRpcClient
@@ -172,7 +173,7 @@ def test_reorg_to_a_longer_chain_drops_a_vanished_coinbase(
 
 
 def test_restore_finds_payments_beyond_the_first_gap_window(
-    tmp_path: Path, funded: Wallet, node: InProcessNode
+    tmp_path: Path, funded: Wallet, node: InProcessNode, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     far = funded.address_at(AddressType.P2WPKH, GAP_LIMIT - 1)  # last of the first window
     farther = funded.address_at(AddressType.P2WPKH, 2 * GAP_LIMIT - 2)  # only after `far`
@@ -183,10 +184,26 @@ def test_restore_finds_payments_beyond_the_first_gap_window(
     restored = Wallet.restore(
         tmp_path / "restored", REGTEST, _mnemonic_of(tmp_path), "pw", kdf=FAST_KDF
     )
+    decoded = _count_block_decodes(monkeypatch)
     restored.sync(node)
     assert restored.balance() == funded.balance()
     paths = {c.path for c in restored.list_unspent()}
     assert {far.path, farther.path, legacy.path} <= paths
+    assert len(decoded) == restored.tip_height + 1  # each block once, though the window grew
+
+
+def _count_block_decodes(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Record every `Block.deserialize` call's input from now on."""
+    original = Block.deserialize.__func__  # type: ignore[attr-defined]
+    seen: list[bytes] = []
+
+    def counting(cls: type[Block], data: bytes) -> Block:
+        seen.append(data)
+        block: Block = original(cls, data)
+        return block
+
+    monkeypatch.setattr(Block, "deserialize", classmethod(counting))
+    return seen
 
 
 def _mnemonic_of(tmp_path: Path) -> str:
