@@ -36,7 +36,13 @@ from wallets._records import (
     WalletStateCorrupted,
     WalletTx,
 )
-from wallets.accounts import CHANGE, RECEIVE, AddressType, DerivedAddress, derive_address
+from wallets.accounts import (
+    CHANGE,
+    RECEIVE,
+    AddressType,
+    DerivedAddress,
+    derive_addresses,
+)
 from wallets.bip32 import ExtendedKey
 from wallets.errors import WalletInputError, WalletMisuse
 
@@ -240,8 +246,10 @@ class WalletState:
         records = self.addresses[(address_type, change)]
         key = self.account_key(address_type)
         first = len(records)
-        for index in range(first, last + 1):
-            derived = derive_address(key, address_type, self.params, change, index)
+        indices = range(first, last + 1)
+        for index, derived in zip(
+            indices, derive_addresses(key, address_type, self.params, change, indices), strict=True
+        ):
             record = AddressRecord(address_type, change, index, derived)
             records.append(record)
             self.by_script[derived.script_pubkey] = record

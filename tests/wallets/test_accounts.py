@@ -21,6 +21,7 @@ from wallets.accounts import (
     address_path,
     decode_account_key,
     derive_address,
+    derive_addresses,
     encode_slip132,
 )
 from wallets.bip32 import ExtendedKey, ExtendedKeyError, ExtendedKeyProblem
@@ -171,3 +172,14 @@ def test_slip132_of_another_type_or_network_refused() -> None:
 def test_derived_address_validates() -> None:
     with pytest.raises(WalletMisuse):
         DerivedAddress("bcrt1q", b"", "m/0", b"\x04" + bytes(32))
+
+
+@pytest.mark.parametrize("address_type", list(AddressType))
+def test_a_range_of_addresses_is_each_address_derived_alone(address_type: AddressType) -> None:
+    account = account_key(SEED, address_type, REGTEST)
+    for change in (RECEIVE, CHANGE):
+        batch = derive_addresses(account, address_type, REGTEST, change, range(3, 9))
+        alone = [derive_address(account, address_type, REGTEST, change, i) for i in range(3, 9)]
+        assert batch == alone
+    with pytest.raises(WalletMisuse):
+        derive_addresses(account, address_type, REGTEST, 2, range(1))
