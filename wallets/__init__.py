@@ -43,7 +43,14 @@ from wallets.builder import (
     TransactionTooLarge,
     build_transaction,
 )
-from wallets.bump import BumpRequest, CannotBump, FeeBumpTooLow, NotReplaceable, bump_fee
+from wallets.bump import (
+    BumpRequest,
+    CannotBump,
+    FeeBumpTooLow,
+    HasWalletDescendants,
+    NotReplaceable,
+    bump_fee,
+)
 from wallets.coinselect import (
     CoinSelectionParams,
     InsufficientFunds,
@@ -115,6 +122,7 @@ __all__ = [
     "ExtendedKeyProblem",
     "FeeBumpTooLow",
     "FeeRateTooLow",
+    "HasWalletDescendants",
     "HistoryEntry",
     "InputType",
     "InputVerificationFailed",

@@ -21,7 +21,7 @@ from wallets._records import Coin, TxStatus
 from wallets.accounts import CHANGE, AddressType, address_key
 from wallets.bip32 import ExtendedKey, parse_path
 from wallets.builder import BuiltTx, Spendable
-from wallets.bump import BumpRequest, NotReplaceable
+from wallets.bump import BumpRequest, HasWalletDescendants, NotReplaceable
 from wallets.errors import WalletInputError, WalletMisuse
 from wallets.psbt import KeyOrigin, Psbt
 from wallets.psbt_roles import create_psbt, spent_output, update_from_coins, update_output
@@ -152,6 +152,10 @@ def bump_request(state: WalletState, txid: bytes) -> BumpRequest:
     if wtx.status is not TxStatus.UNCONFIRMED:
         raise NotReplaceable(txid[::-1].hex(), f"it is {wtx.status.value}")
     tx = wtx.tx
+    spenders = (state.spender.get(OutPoint(txid, n)) for n in range(len(tx.vout)))
+    children = tuple(sorted({child for child in spenders if child is not None}))
+    if children:  # Core's feebumper: "Transaction has descendants in the wallet"
+        raise HasWalletDescendants(txid[::-1].hex(), children)
     by_outpoint: dict[OutPoint, Coin] = {c.outpoint: c for c in wtx.spent}
     if any(txin.prevout not in by_outpoint for txin in tx.vin):
         raise NotReplaceable(txid[::-1].hex(), "it spends coins that are not the wallet's")

@@ -5,6 +5,11 @@ pays the same recipients, and takes the extra fee from the change output; when t
 cannot give enough (or there is none) it adds coins, and change below the viable minimum goes
 to the fee, exactly as `wallets.builder` builds any transaction.
 
+Coins are added only when confirmed (Core's feebumper sets the coin control's minimum
+depth to 1): the node refuses a replacement adding an unconfirmed input (BIP125 rule 2).
+Whether the wallet has spent the original's outputs again is the caller's to check
+(`HasWalletDescendants`, see `wallets._spend.bump_request`).
+
 The new fee rate is the caller's, or Core's EstimateFeeRate: the original's rate plus
 1 sat/kvB plus the larger of the node's and the wallet's incremental relay fee. Either way
 the new absolute fee must meet BIP125 rules 3 and 4: at least the original fee plus the
@@ -36,6 +41,7 @@ __all__ = [
     "BumpRequest",
     "CannotBump",
     "FeeBumpTooLow",
+    "HasWalletDescendants",
     "NotReplaceable",
     "bump_fee",
     "original_fee",
@@ -44,6 +50,7 @@ __all__ = [
 WALLET_INCREMENTAL_RELAY_FEE = FeeRate(5_000)  # Core's wallet: above any node's setting
 _NODE_INCREMENTAL_RELAY_FEE = FeeRate(DEFAULT_INCREMENTAL_RELAY_FEE)
 _DEFAULT_OPTIONS = BuildOptions()
+MIN_ADDED_COIN_CONFIRMATIONS = 1  # BIP125 rule 2: no new unconfirmed inputs (Core: m_min_depth)
 
 
 class NotReplaceable(WalletInputError):
@@ -52,6 +59,19 @@ class NotReplaceable(WalletInputError):
     def __init__(self, txid_hex: str, reason: str) -> None:
         self.txid_hex, self.reason = txid_hex, reason
         super().__init__(f"transaction {txid_hex} cannot be bumped: {reason}")
+
+
+class HasWalletDescendants(NotReplaceable):
+    """Core's bumpfee refuses a transaction whose outputs the wallet has spent again
+    ("Transaction has descendants in the wallet"): the replacement would evict those
+    spends too, and would have to pay their fees as well (BIP125 rule 3)."""
+
+    def __init__(self, txid_hex: str, descendants: tuple[bytes, ...]) -> None:
+        self.descendants = descendants
+        children = ", ".join(t[::-1].hex() for t in descendants)
+        super().__init__(
+            txid_hex, f"it has descendants in the wallet ({children}); bump those instead"
+        )
 
 
 class FeeBumpTooLow(WalletInputError):
@@ -159,9 +179,10 @@ def bump_fee(
         change_script = original.vout[request.change_index].script_pubkey
     if change_script is None:  # no change before: any change returns to the first coin's script
         change_script = request.spent[0].txout.script_pubkey
+    confirmed = [c for c in extra_coins if c.confirmations >= MIN_ADDED_COIN_CONFIRMATIONS]
     try:
         built = build_transaction(
-            extra_coins, recipients, fee_rate, change_script, rng, options, request.spent
+            confirmed, recipients, fee_rate, change_script, rng, options, request.spent
         )
     except InsufficientFunds as err:
         raise CannotBump(err.needed, err.available) from None

@@ -4,6 +4,7 @@ and the refusals for confirmed, non-signalling and unfundable bumps."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -127,4 +128,22 @@ def test_without_change_a_bump_needs_more_coins(wallet: FundedWallet) -> None:
     bumped = bump_fee(request, random.Random(9), extra_coins=others)
     assert len(bumped.spent) > 1 and coin in bumped.spent
     assert payment in bumped.tx.vout
+    _replace(wallet, original, bumped)
+
+
+def test_a_bump_never_adds_an_unconfirmed_coin(wallet: FundedWallet) -> None:
+    # BIP125 rule 2: the node refuses new unconfirmed inputs (Core's feebumper: min depth 1)
+    coin = next(c for c in wallet.coins if c.input_type is InputType.P2WPKH)
+    rate = FeeRate(20_000)
+    payment = TxOut(coin.value - rate.fee(10 + 1 + 68 + 31), wallet.script("payee"))
+    built = build_transaction([coin], [payment], rate, wallet.script("change"), random.Random(10))
+    assert built.change_index is None
+    original, request = _sent(wallet, built)
+    others = [c for c in wallet.coins if c.outpoint != coin.outpoint]
+    unconfirmed = [replace(c, confirmations=0) for c in others]
+    with pytest.raises(CannotBump):
+        bump_fee(request, random.Random(11), extra_coins=unconfirmed)
+    mixed = unconfirmed[1:] + others[:1]
+    bumped = bump_fee(request, random.Random(11), extra_coins=mixed)
+    assert {c.outpoint for c in bumped.spent} == {coin.outpoint, others[0].outpoint}
     _replace(wallet, original, bumped)
