@@ -18,6 +18,7 @@ them: each batch moves the cursor with the block's records); the end of a sync i
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -132,14 +133,24 @@ def _rewind(state: WalletState, node: NodeClient, tip: int, progress: _Progress)
 
 def _scan_with_gap(state: WalletState, raw: bytes) -> BlockMatch:
     """Scan; while a match uses an address near the end of its window, grow the window
-    (BIP44 gap limit) and scan again so later outputs to the new addresses are found. The
-    block is decoded once."""
+    (BIP44 gap limit) and match again so later outputs to the new addresses are found. The
+    block is decoded once, and matched again only if it pays one of the new scripts."""
     block = Block.deserialize(raw)
     while True:
         match = scan_decoded_block(block, state.by_script, state.watched)
         scripts = [s for m in match.matches for s in m.received_scripts]
-        if not state.mark_used(scripts):
+        known = len(state.by_script)
+        if not state.mark_used(scripts) or not _pays_any(block, _newest(state, known)):
             return match
+
+
+def _newest(state: WalletState, known: int) -> set[bytes]:
+    """The scripts derived after the first `known` (the script index keeps derivation order)."""
+    return set(itertools.islice(reversed(state.by_script), len(state.by_script) - known))
+
+
+def _pays_any(block: Block, scripts: set[bytes]) -> bool:
+    return any(out.script_pubkey in scripts for tx in block.txs for out in tx.vout)
 
 
 def _scan_forward(
