@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from btcnode.consensus.block import Block
@@ -153,29 +154,53 @@ def _pays_any(block: Block, scripts: set[bytes]) -> bool:
     return any(out.script_pubkey in scripts for tx in block.txs for out in tx.vout)
 
 
+def _fetch_block(node: NodeClient, height: int) -> tuple[bytes, bytes] | None:
+    """(hash, raw block) of the node's block at `height`, None above its tip."""
+    block_hash = _block_hash(node, height)
+    if block_hash is None:
+        return None
+    return block_hash, bytes.fromhex(call_node(node, "getblock", display_hex(block_hash), 0))
+
+
 def _scan_forward(
     state: WalletState, node: NodeClient, tip: int, now: int, progress: _Progress
 ) -> bool:
-    """Connect blocks up to `tip`; False if the node's chain moved under us."""
-    while state.tip_height < tip:
-        height = state.tip_height + 1
-        block_hash = _block_hash(node, height)
-        if block_hash is None:
-            return False
-        raw = bytes.fromhex(call_node(node, "getblock", display_hex(block_hash), 0))
-        match = _scan_with_gap(state, raw)
-        if match.block_hash != block_hash:
-            raise WalletError(
-                f"the node sent block {display_hex(match.block_hash)} for height {height}"
-            )
-        if state.cursor is not None and match.prev_hash != state.cursor[1]:
-            state.discard()
-            return False
-        progress.touched.extend(connect_block(state, match, height, now))
-        state.commit(sync=False)
-        progress.scanned += 1
-        if progress.on_block is not None:
-            progress.on_block(height)
+    """Connect blocks up to `tip`; False if the node's chain moved under us.
+
+    The next block is fetched on a helper thread while this one is scanned, so the node's
+    answer time overlaps the wallet's work; every node call of the scan is made from that
+    one thread, in height order."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wallet-fetch") as fetcher:
+        pending = fetcher.submit(_fetch_block, node, state.tip_height + 1)
+        while state.tip_height < tip:
+            height = state.tip_height + 1
+            fetched = pending.result()
+            if fetched is None:
+                return False
+            if height < tip:
+                pending = fetcher.submit(_fetch_block, node, height + 1)
+            if not _connect_fetched(state, fetched, height, now, progress):
+                return False
+    return True
+
+
+def _connect_fetched(
+    state: WalletState, fetched: tuple[bytes, bytes], height: int, now: int, progress: _Progress
+) -> bool:
+    block_hash, raw = fetched
+    match = _scan_with_gap(state, raw)
+    if match.block_hash != block_hash:
+        raise WalletError(
+            f"the node sent block {display_hex(match.block_hash)} for height {height}"
+        )
+    if state.cursor is not None and match.prev_hash != state.cursor[1]:
+        state.discard()
+        return False
+    progress.touched.extend(connect_block(state, match, height, now))
+    state.commit(sync=False)
+    progress.scanned += 1
+    if progress.on_block is not None:
+        progress.on_block(height)
     return True
 
 
