@@ -18,11 +18,11 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
 
 from btcnode.consensus.params import ChainParams
 from btcnode.consensus.tx import Tx
 from btcnode.mempool.feerate import FeeRate
+from common.closing import CloseOnExit
 from wallets._node import (
     DEFAULT_FALLBACK_FEE_RATE,
     NodeClient,
@@ -110,7 +110,7 @@ def _now() -> int:
     return int(time.time())
 
 
-class Wallet:
+class Wallet(CloseOnExit):
     """An HD wallet (see the module docstring). Use as a context manager or `close()` it."""
 
     def __init__(
@@ -204,17 +204,6 @@ class Wallet:
     def close(self) -> None:
         self._accounts = {}
         self.state.store.close()
-
-    def __enter__(self) -> Wallet:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- addresses and labels -------------------------------------------------------------
 
