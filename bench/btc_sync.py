@@ -7,8 +7,8 @@ half P2WPKH outputs; generated once from seeded keys and cached under `bench/.ca
 
 The peer, measured first: the node's own services (`btcnode.daemon.services.NodeServices`,
 exactly what `btcnode run` opens: the chainstate store, flush policy and script checker on
-every core) in this process, fed the blocks from memory with `Node.submit_block`. This run
-also builds node A's data directory.
+every core, and the node's garbage-collector policy while syncing) in this process, fed the
+blocks from memory with `Node.submit_block`. This run also builds node A's data directory.
 
 Ours: node A (`btcnode run --par 1` on that directory; it only serves) and node B (an empty
 data directory, script checks on every core), as real processes on 127.0.0.1 started by the
@@ -36,6 +36,7 @@ from bench import _btc_chain
 from btcnode.chain import ChainUpdate
 from btcnode.consensus.block import Block
 from btcnode.consensus.params import REGTEST
+from btcnode.daemon.gcpolicy import SyncGc
 from btcnode.daemon.layout import network_dir
 from btcnode.daemon.options import MAX_PAR
 from btcnode.daemon.services import NodeServices
@@ -83,6 +84,8 @@ def validate_locally(chain: _btc_chain.BenchChain, datadir: Path) -> Run:
     now = _btc_chain.block_time(len(chain.setup) + len(chain.measured)) + 1
     with DataDir(network_dir(datadir)) as locked:
         services, _ = NodeServices.open(locked, REGTEST, par=default_par(), now=now)
+        sync_gc = SyncGc(lambda: False)  # what `btcnode run` does while behind its headers
+        services.node.subscribe(sync_gc.on_node_event)
         try:
             for raw in chain.setup:
                 _submit(services, raw, now)
@@ -92,6 +95,7 @@ def validate_locally(chain: _btc_chain.BenchChain, datadir: Path) -> Run:
             services.durable()
             seconds = time.perf_counter() - started
         finally:
+            sync_gc.close()
             services.close()
     return Run(len(chain.measured), chain.measured_inputs, seconds)
 

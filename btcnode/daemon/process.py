@@ -27,6 +27,7 @@ from aiohttp import web
 from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.params import REGTEST
 from btcnode.daemon.events_http import EventFeed
+from btcnode.daemon.gcpolicy import SyncGc
 from btcnode.daemon.layout import COOKIE_FILE, WALLETS_DIR
 from btcnode.daemon.mining import mine_periodically
 from btcnode.daemon.monitor import NodeMonitor
@@ -86,6 +87,8 @@ async def _serve(
     node = services.node
     monitor = NodeMonitor(services, loop.call_soon)
     node.subscribe(monitor.on_node_event)
+    sync_gc = SyncGc(lambda: services.caught_up)
+    node.subscribe(sync_gc.on_node_event)
     peers = PeerManager(node, options.p2p_config(), clock=wall_clock)
     await peers.start()
     monitor.peer_control = peers
@@ -111,6 +114,7 @@ async def _serve(
             http.wallets.close_all()
         await peers.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
+        sync_gc.close()
 
 
 async def _wait(stop: asyncio.Event, tasks: list[asyncio.Task[None]]) -> None:
