@@ -12,6 +12,9 @@ session finishes, the parent checks the chunks nobody has from the back of the b
 takes back (claims) chunks a worker has queued but not started, again from the back, and
 only then waits. So every core works until the block is done.
 
+A caller with its own next step ready (initial sync decoding the next block) can hand it to
+`meanwhile`: the next session runs it while the workers check, instead of after.
+
 The verdict is the serial checker's: the error raised is that of the first failing input
 in block order. Chunks after a known failure are cancelled (claimed, so workers skip them);
 chunks before it are always checked. A worker that dies or fails internally is replaced
@@ -27,7 +30,7 @@ import signal
 import socket
 import threading
 from collections import deque
-from collections.abc import Iterator, MutableSequence, Sequence
+from collections.abc import Callable, Iterator, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -169,6 +172,8 @@ class _ParallelSession:
     def finish(self) -> None:
         self._seal()
         try:
+            self._checker.pump(self, block=False)
+            self._checker.run_meanwhile()  # the caller's own work, while the workers check
             while True:
                 self._checker.pump(self, block=False)
                 number = self.take_unsent(from_back=True)
@@ -214,6 +219,7 @@ class ParallelScriptChecker(CloseOnExit):
         self._closed = False
         self._restarts = 0
         self._session: _ParallelSession | None = None
+        self._meanwhile: Callable[[], object] | None = None
         for _ in range(workers):
             self._workers.append(self._start_worker())
 
@@ -244,6 +250,33 @@ class ParallelScriptChecker(CloseOnExit):
             raise ChainMisuse("a script check session is already open on this checker")
         self._session = _ParallelSession(self, flags)
         return self._session
+
+    @contextlib.contextmanager
+    def meanwhile(self, work: Callable[[], object]) -> Iterator[None]:
+        """Run `work` once, inside the block, while the workers check a session's chunks.
+
+        For a caller with its own next step ready (initial sync decoding the next block):
+        the first session that finishes inside the block runs `work` after sending its last
+        chunks and before checking anything itself, so the caller's step overlaps the script
+        checks instead of following them. If no session finishes (nothing to connect),
+        `work` runs when the block exits normally; after an exception it does not run. The
+        verdict of every session is unchanged: `work` only changes who is busy when.
+        """
+        if self._meanwhile is not None:
+            raise ChainMisuse("a meanwhile block is already open on this checker")
+        self._meanwhile = work
+        try:
+            yield
+        except BaseException:
+            self._meanwhile = None
+            raise
+        self.run_meanwhile()
+
+    def run_meanwhile(self) -> None:
+        """Run the pending `meanwhile` work, if any (once)."""
+        work, self._meanwhile = self._meanwhile, None
+        if work is not None:
+            work()
 
     def check_block(
         self,

@@ -15,7 +15,7 @@ from btcnode.chain.parallel import ParallelScriptChecker
 from btcnode.chain.scriptcheck import ScriptChecker, check_tx
 from btcnode.consensus.block import Block
 from btcnode.consensus.contextual import script_flags_for_block
-from btcnode.consensus.errors import BlockValidationError
+from btcnode.consensus.errors import BlockValidationError, ChainMisuse
 from btcnode.consensus.hashes import hash160
 from btcnode.consensus.params import REGTEST
 from btcnode.consensus.script.errors import ScriptError
@@ -212,6 +212,46 @@ def test_parallel_verdict_equals_the_serial_reference(
     assert (
         _verdict(lambda: parallel.check_block(block, spent, FLAGS, tx_bytes=tx_bytes)) == reference
     )
+
+
+@pytest.mark.parametrize("bad", [set(), {120}], ids=str)
+def test_meanwhile_work_runs_once_inside_a_session_and_leaves_the_verdict_alone(
+    parallel: ParallelScriptChecker, bad: set[int]
+) -> None:
+    block, spent = _block(bad)
+    reference = _verdict(lambda: SerialScriptChecker().check_block(block, spent, FLAGS))
+    ran: list[bool] = []
+
+    def work() -> None:  # runs while the session is still open: chunks are out, none checked
+        ran.append(parallel._session is not None)
+
+    def check() -> None:
+        with parallel.meanwhile(work):
+            parallel.check_block(block, spent, FLAGS)
+
+    assert _verdict(check) == reference
+    assert ran == [True]
+
+
+def test_meanwhile_work_without_a_session_runs_at_exit_but_not_after_an_error(
+    parallel: ParallelScriptChecker,
+) -> None:
+    ran: list[str] = []
+    with parallel.meanwhile(lambda: ran.append("exit")):
+        assert ran == []
+    assert ran == ["exit"]
+    with pytest.raises(KeyError), parallel.meanwhile(lambda: ran.append("error")):
+        raise KeyError("the caller failed")
+    assert ran == ["exit"]
+    with (
+        pytest.raises(ChainMisuse, match="already open"),
+        parallel.meanwhile(list),
+        parallel.meanwhile(list),
+    ):
+        pass
+    good, good_spent = _block(set())
+    parallel.check_block(good, good_spent, FLAGS)  # nothing pending is left behind
+    assert ran == ["exit"]
 
 
 def test_an_abandoned_session_leaves_the_pool_clean(parallel: ParallelScriptChecker) -> None:
