@@ -21,7 +21,6 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -35,7 +34,9 @@ from btcnode.cli_args import (
     parse_response,
     request_body,
 )
+from btcnode.consensus.errors import ChainMisuse
 from btcnode.daemon.layout import DEFAULT_DATADIR, cookie_path
+from btcnode.rpc.auth import read_cookie
 
 __all__ = ["RpcEndpoint", "RpcFailure", "call_rpc", "rpc"]
 
@@ -75,7 +76,7 @@ class RpcEndpoint:
             return self.user or "", self.password
         path = cookie_path(self.datadir)
         try:
-            text = Path(path).read_text(encoding="utf-8").strip()
+            cookie = read_cookie(path)
         except FileNotFoundError:
             raise RpcFailure(
                 "error: Could not locate RPC credentials. No authentication cookie could be "
@@ -84,10 +85,9 @@ class RpcEndpoint:
             ) from None
         except OSError as exc:
             raise RpcFailure(f"error: cannot read the RPC cookie {path}: {exc.strerror}") from None
-        user, sep, password = text.partition(":")
-        if not sep:
-            raise RpcFailure(f"error: the RPC cookie {path} is not `user:password`")
-        return user, password
+        except ChainMisuse:
+            raise RpcFailure(f"error: the RPC cookie {path} is not `user:password`") from None
+        return cookie.user, cookie.password
 
 
 def _post(endpoint: RpcEndpoint, body: bytes, timeout_s: float) -> tuple[int, bytes]:
