@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from btcnode.consensus.params import ChainParams
 from btcnode.consensus.tx import OutPoint, Tx
@@ -29,6 +29,8 @@ __all__ = [
     "WalletStateCorrupted",
     "WalletTx",
 ]
+
+_S = TypeVar("_S", bound=enum.Enum)
 
 
 class WalletStateCorrupted(WalletError):
@@ -75,6 +77,21 @@ def _hex(doc: dict[str, Any], key: str, what: str) -> bytes:
 
 def _opt_int(doc: dict[str, Any], key: str, what: str) -> int | None:
     return None if doc.get(key) is None else int(_need(doc, key, int, what))
+
+
+def _opt_hex(doc: dict[str, Any], key: str, what: str) -> bytes | None:
+    return None if doc.get(key) is None else _hex(doc, key, what)
+
+
+def _hex_or_none(value: bytes | None) -> str | None:
+    return None if value is None else value.hex()
+
+
+def _status(doc: dict[str, Any], kind: type[_S], what: str) -> _S:
+    try:
+        return kind(doc.get("status"))
+    except ValueError:
+        raise WalletStateCorrupted(what, f"status {doc.get('status')!r}") from None
 
 
 def _load(data: bytes, what: str) -> dict[str, Any]:
@@ -202,10 +219,10 @@ class WalletTx:
                 "first_seen": self.first_seen,
                 "spent": [c.to_json() for c in self.spent],
                 "height": self.height,
-                "block_hash": None if self.block_hash is None else self.block_hash.hex(),
+                "block_hash": _hex_or_none(self.block_hash),
                 "block_time": self.block_time,
                 "position": self.position,
-                "replaced_by": None if self.replaced_by is None else self.replaced_by.hex(),
+                "replaced_by": _hex_or_none(self.replaced_by),
             }
         )
 
@@ -213,22 +230,18 @@ class WalletTx:
     def decode(cls, data: bytes) -> WalletTx:
         what = "wallet transaction"
         doc = _load(data, what)
-        try:
-            status = TxStatus(doc.get("status"))
-        except ValueError:
-            raise WalletStateCorrupted(what, f"status {doc.get('status')!r}") from None
         spent = tuple(Coin.from_json(c, what) for c in _need(doc, "spent", list, what))
         return cls(
             _hex(doc, "txid", what),
             _hex(doc, "raw", what),
-            status,
+            _status(doc, TxStatus, what),
             _need(doc, "first_seen", int, what),
             spent,
             _opt_int(doc, "height", what),
-            None if doc.get("block_hash") is None else _hex(doc, "block_hash", what),
+            _opt_hex(doc, "block_hash", what),
             _opt_int(doc, "block_time", what),
             _opt_int(doc, "position", what),
-            None if doc.get("replaced_by") is None else _hex(doc, "replaced_by", what),
+            _opt_hex(doc, "replaced_by", what),
         )
 
 
@@ -255,7 +268,7 @@ class JournalEntry:
                 "raw": self.raw.hex(),
                 "status": self.status.value,
                 "created": self.created,
-                "replaces": None if self.replaces is None else self.replaces.hex(),
+                "replaces": _hex_or_none(self.replaces),
             }
         )
 
@@ -263,16 +276,12 @@ class JournalEntry:
     def decode(cls, data: bytes) -> JournalEntry:
         what = "journal entry"
         doc = _load(data, what)
-        try:
-            status = JournalStatus(doc.get("status"))
-        except ValueError:
-            raise WalletStateCorrupted(what, f"status {doc.get('status')!r}") from None
         return cls(
             _hex(doc, "txid", what),
             _hex(doc, "raw", what),
-            status,
+            _status(doc, JournalStatus, what),
             _need(doc, "created", int, what),
-            None if doc.get("replaces") is None else _hex(doc, "replaces", what),
+            _opt_hex(doc, "replaces", what),
         )
 
 
