@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from btcnode.consensus.errors import ChainError
+from btcnode.consensus.params import COIN
 from btcnode.mempool.feerate import FeeRate
 from btcnode.rpc.errors import RpcError, RpcErrorCode
 from wallets.errors import WalletError, WalletInputError
@@ -32,7 +33,6 @@ __all__ = [
 # estimate (always on regtest, and on a node that has seen too few blocks).
 DEFAULT_FALLBACK_FEE_RATE = FeeRate(20_000)
 FEE_ESTIMATE_TARGET = 6  # blocks: Core's bitcoin-cli examples and a common wallet default
-SATS_PER_BTC = 100_000_000
 
 
 class NodeClient(Protocol):
@@ -97,4 +97,4 @@ def estimate_fee_rate(node: NodeClient, target: int = FEE_ESTIMATE_TARGET) -> Fe
     rate = answer.get("feerate") if isinstance(answer, dict) else None
     if rate is None:
         return DEFAULT_FALLBACK_FEE_RATE
-    return FeeRate(int(Decimal(str(rate)) * SATS_PER_BTC))
+    return FeeRate(int(Decimal(str(rate)) * COIN))
