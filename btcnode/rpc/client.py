@@ -23,7 +23,13 @@ from btcnode.rpc.auth import RpcCredentials, basic_authorization
 from btcnode.rpc.errors import RpcError
 from btcnode.rpc.jsonfmt import dumps
 
-__all__ = ["DEFAULT_TIMEOUT_SECONDS", "RpcClient", "RpcTransportError", "SyncRpcClient"]
+__all__ = [
+    "DEFAULT_TIMEOUT_SECONDS",
+    "RpcClient",
+    "RpcTransportError",
+    "SyncRpcClient",
+    "http_post",
+]
 
 DEFAULT_TIMEOUT_SECONDS = 900.0  # bitcoin-cli's -rpcclienttimeout default
 MAX_REPLY_BYTES = 256 * 1024 * 1024  # a verbose getblock of a full block is tens of MB
@@ -64,8 +70,21 @@ def _result_of(status: int, raw: bytes) -> Any:
     return reply["result"]
 
 
-class RpcClient:
-    """An async client; use as `async with RpcClient(url, creds) as rpc: await rpc.call(...)`."""
+def http_post(
+    url: str, headers: dict[str, str], body: bytes, timeout_s: float
+) -> tuple[int, bytes]:
+    """POST `body` with urllib; (status, reply) for every HTTP answer, error statuses too
+    (Core answers legacy errors with 404/500). Connection failures raise `URLError`/`OSError`."""
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return int(response.status), response.read(MAX_REPLY_BYTES)
+    except urllib.error.HTTPError as err:
+        return err.code, err.read(MAX_REPLY_BYTES)
+
+
+class _JsonRpcCaller:
+    """What both clients share: the endpoint, the Basic auth headers, the request ids."""
 
     def __init__(
         self,
@@ -75,10 +94,21 @@ class RpcClient:
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         self.url = url
-        self._auth = basic_authorization(credentials)
-        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
-        self._session: aiohttp.ClientSession | None = None
+        self._headers = {
+            "Authorization": basic_authorization(credentials),
+            "Content-Type": "application/json",
+        }
+        self._timeout_seconds = timeout_seconds
         self._ids = itertools.count()
+
+    def _body(self, method: str, params: tuple[Any, ...]) -> bytes:
+        return _request_body(method, params, next(self._ids))
+
+
+class RpcClient(_JsonRpcCaller):
+    """An async client; use as `async with RpcClient(url, creds) as rpc: await rpc.call(...)`."""
+
+    _session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> RpcClient:
         return self
@@ -93,44 +123,23 @@ class RpcClient:
 
     async def call(self, method: str, *params: Any) -> Any:
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-        headers = {"Authorization": self._auth, "Content-Type": "application/json"}
-        body = _request_body(method, params, next(self._ids))
+            timeout = aiohttp.ClientTimeout(total=self._timeout_seconds)
+            self._session = aiohttp.ClientSession(timeout=timeout)
+        body = self._body(method, params)
         try:
-            async with self._session.post(self.url, data=body, headers=headers) as response:
+            async with self._session.post(self.url, data=body, headers=self._headers) as response:
                 raw = await response.content.read(MAX_REPLY_BYTES)
                 return _result_of(response.status, raw)
         except aiohttp.ClientError as err:
             raise RpcTransportError(f"cannot reach {self.url}: {err}") from None
 
 
-class SyncRpcClient:
+class SyncRpcClient(_JsonRpcCaller):
     """A blocking client over urllib, for command-line tools."""
 
-    def __init__(
-        self,
-        url: str,
-        credentials: RpcCredentials,
-        *,
-        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-    ) -> None:
-        self.url = url
-        self._auth = basic_authorization(credentials)
-        self._timeout = timeout_seconds
-        self._ids = itertools.count()
-
     def call(self, method: str, *params: Any) -> Any:
-        body = _request_body(method, params, next(self._ids))
-        request = urllib.request.Request(
-            self.url,
-            data=body,
-            method="POST",
-            headers={"Authorization": self._auth, "Content-Type": "application/json"},
-        )
+        body = self._body(method, params)
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as response:
-                return _result_of(response.status, response.read(MAX_REPLY_BYTES))
-        except urllib.error.HTTPError as err:  # Core answers legacy errors with 404/500
-            return _result_of(err.code, err.read(MAX_REPLY_BYTES))
+            return _result_of(*http_post(self.url, self._headers, body, self._timeout_seconds))
         except (urllib.error.URLError, OSError) as err:
             raise RpcTransportError(f"cannot reach {self.url}: {err}") from None
