@@ -44,7 +44,6 @@ log = logging.getLogger("btcnode.p2p")
 
 DEFAULT_MISBEHAVING_BANTIME = 24 * 60 * 60  # Core's banman.h: a discouraged address, 24 h
 PRE_HANDSHAKE_SCORE = 1  # Core (<= 0.20): Misbehaving(1) for a message before the handshake
-MAX_BLOCK_SOURCES = 4096  # blocks received and not yet connected whose sender we remember
 
 # What may arrive between version and verack (BIP339, BIP155); anything else is premature.
 _NEGOTIATION = (VerackMessage, WtxidRelayMessage, SendAddrV2Message, VersionMessage)

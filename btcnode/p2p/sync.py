@@ -53,6 +53,7 @@ MISSING_PREV_SCORE = 10  # Core's BLOCK_MISSING_PREV penalty
 MAX_BLOCKS_TO_KEEP_AHEAD = 288  # Core's MIN_BLOCKS_TO_KEEP: unrequested blocks beyond are ignored
 MAX_GETBLOCKS_RESULTS = 500  # Core's getblocks answer limit
 MAX_TIP_AGE_FOR_FULL_SYNC = 24 * 60 * 60  # Core: a recent best header syncs from every peer
+MAX_BLOCK_SOURCES = 4096  # blocks received and not yet connected whose sender we remember
 ZERO_HASH = bytes(32)
 _CAN_SERVE_BLOCKS = ServiceFlags.NODE_NETWORK | ServiceFlags.NODE_NETWORK_LIMITED
 
@@ -231,9 +232,6 @@ def _submit_block(p: NetProcessor, peer: PeerState, block: Block, raw: bytes, no
             punish_for_block(p, source, invalid.error, now)
     for connected in update.connected:
         sources.pop(connected.hash, None)
-
-
-MAX_BLOCK_SOURCES = 4096  # blocks received and not yet connected whose sender we remember
 
 
 def request_blocks(p: NetProcessor, peer: PeerState, now: float) -> None:
