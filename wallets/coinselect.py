@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from btcnode.consensus.params import MAX_MONEY
 from btcnode.mempool.feerate import FeeRate
 from wallets._knapsack import approximate_best_subset
 from wallets.errors import WalletInputError, WalletMisuse
@@ -222,7 +223,7 @@ def _bnb_search(
     value = waste = weight = 0
     selection: list[int] = []
     best: list[int] | None = None
-    best_waste = 21_000_000 * 100_000_000  # MAX_MONEY: any real waste is smaller
+    best_waste = MAX_MONEY  # any real waste is smaller
     feerate_high = pool[0].fee > pool[0].long_term_fee
     index = 0
     for _ in range(BNB_TOTAL_TRIES):
