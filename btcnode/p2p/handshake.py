@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING
 
+from btcnode.consensus.params import MAX_MONEY
 from btcnode.p2p import sync
 from btcnode.p2p._msg_control import UNKNOWN_ADDR_FROM
 from btcnode.p2p.control import ConnectionType
@@ -200,9 +201,6 @@ def handle_sendheaders(
 def handle_feefilter(p: NetProcessor, peer: PeerState, msg: FeeFilterMessage, now: float) -> None:
     if 0 <= msg.fee_rate <= MAX_MONEY:  # Core: MoneyRange, else ignored
         peer.fee_filter = msg.fee_rate
-
-
-MAX_MONEY = 21_000_000 * 100_000_000
 
 
 def check_timeouts(p: NetProcessor, peer: PeerState, now: float) -> None:
