@@ -9,7 +9,8 @@ writes at start. Arguments are converted and results printed as bitcoin-cli does
 `error message:` text on stderr), a refused connection, missing credentials or a failed
 authorization (one line on stderr); 2 a usage error.
 
-The HTTP call is a plain synchronous urllib POST: the command makes one request and exits.
+The HTTP call is `btcnode.rpc.client.http_post`, a plain synchronous urllib POST: the
+command makes one request and exits.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import http.client
 import sys
 import time
 import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -37,6 +37,7 @@ from btcnode.cli_args import (
 from btcnode.consensus.errors import ChainMisuse
 from btcnode.daemon.layout import DEFAULT_DATADIR, cookie_path
 from btcnode.rpc.auth import read_cookie
+from btcnode.rpc.client import http_post
 
 __all__ = ["RpcEndpoint", "RpcFailure", "call_rpc", "rpc"]
 
@@ -44,7 +45,6 @@ DEFAULT_RPC_PORT = 18443  # Core's regtest RPC port
 RPC_IN_WARMUP = -28  # Core's code while the node is still starting; --rpcwait retries it
 WAIT_RETRY_S = 0.25  # between --rpcwait attempts: quick to notice a node that came up
 HTTP_TIMEOUT_S = 900.0  # Core's -rpcclienttimeout default: a long generate may take minutes
-MAX_REPLY_BYTES = 256 << 20  # a verbose getblock of a full block is a few MB; bounds a bad server
 EXIT_FAILURE = 1
 
 
@@ -93,17 +93,9 @@ class RpcEndpoint:
 def _post(endpoint: RpcEndpoint, body: bytes, timeout_s: float) -> tuple[int, bytes]:
     user, password = endpoint.credentials()
     token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-    request = urllib.request.Request(
-        endpoint.url,
-        data=body,
-        method="POST",
-        headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"},
-    )
+    headers = {"Authorization": f"Basic {token}", "Content-Type": "application/json"}
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            return int(response.status), response.read(MAX_REPLY_BYTES)
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read(MAX_REPLY_BYTES)
+        return http_post(endpoint.url, headers, body, timeout_s)
     except (urllib.error.URLError, ConnectionError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
         raise RpcFailure(
