@@ -22,6 +22,7 @@ from btcnode.daemon.layout import cookie_path
 from btcnode.rpc import RpcError, RpcTransportError, SyncRpcClient, read_cookie
 from btcnode.scenarios.errors import NodeCallError, NodeStartError, ScenarioError, ScenarioMisuse
 from btcnode.scenarios.waits import wait_until
+from common.closing import CloseOnExit
 from common.devnet import stop_processes
 from common.net import free_tcp_ports
 
@@ -146,7 +147,7 @@ class Link:
     initiator_bind: str
 
 
-class Cluster:
+class Cluster(CloseOnExit):
     """Named nodes under `root`; use as a context manager so they are always stopped."""
 
     def __init__(
@@ -179,9 +180,6 @@ class Cluster:
     def names(self) -> tuple[str, ...]:
         return tuple(self.nodes)
 
-    def __enter__(self) -> Cluster:
-        return self
-
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
@@ -190,6 +188,9 @@ class Cluster:
     ) -> None:
         if isinstance(exc, ScenarioError):
             exc.add_note(self.log_report())
+        super().__exit__(exc_type, exc, tb)
+
+    def close(self) -> None:
         self.stop()
 
     def start(self) -> None:
