@@ -67,14 +67,20 @@ _U32 = struct.Struct("<I")
 MAGIC = b"opentrust-btc-validate\x00"
 
 
-def keys() -> list[coincurve.PrivateKey]:
+def seeded_keys(seed: bytes, count: int) -> list[coincurve.PrivateKey]:
+    """`count` private keys, key i being SHA-256(seed || i as 4 big-endian bytes)."""
     return [
-        coincurve.PrivateKey(hashlib.sha256(KEY_SEED + i.to_bytes(4, "big")).digest())
-        for i in range(KEY_COUNT)
+        coincurve.PrivateKey(hashlib.sha256(seed + i.to_bytes(4, "big")).digest())
+        for i in range(count)
     ]
 
 
-def _script_for(key: coincurve.PrivateKey, p2pkh: bool) -> bytes:
+def keys() -> list[coincurve.PrivateKey]:
+    return seeded_keys(KEY_SEED, KEY_COUNT)
+
+
+def script_for(key: coincurve.PrivateKey, p2pkh: bool) -> bytes:
+    """The P2PKH or P2WPKH output script of `key`'s compressed public key."""
     pubkey = key.public_key.format(compressed=True)
     return p2pkh_script_for(pubkey) if p2pkh else p2wpkh_script_for(pubkey)
 
@@ -156,11 +162,11 @@ def _chain_worker(job: _Job) -> list[_BlockPart]:
         key = all_keys[i % KEY_COUNT]
         p2pkh = i % 2 == 0  # measured block k = 0 spends P2PKH when i + k is even
         prevout = OutPoint(job.fanout_txid, i)
-        spent = TxOut(job.coin_value, _script_for(key, p2pkh))
+        spent = TxOut(job.coin_value, script_for(key, p2pkh))
         for k in range(job.blocks):
             payee = all_keys[(i * 31 + k) % KEY_COUNT]
-            change = TxOut(spent.value - job.payment - job.fee, _script_for(key, not p2pkh))
-            outputs = (TxOut(job.payment, _script_for(payee, p2pkh)), change)
+            change = TxOut(spent.value - job.payment - job.fee, script_for(key, not p2pkh))
+            outputs = (TxOut(job.payment, script_for(payee, p2pkh)), change)
             tx, triple = _signed_spend(key, prevout, spent, outputs)
             raws, txids, wtxids, triples = parts[k]
             raws.append(tx.serialize())
@@ -186,7 +192,7 @@ def _jobs(chains: int, blocks: int, fanout: Tx, pieces: int) -> list[_Job]:
 
 
 def _coinbase_script() -> bytes:
-    return _script_for(keys()[0], p2pkh=False)
+    return script_for(keys()[0], p2pkh=False)
 
 
 def block_bytes(
@@ -216,7 +222,7 @@ def _fanout(chains: int, coinbase_txid: bytes) -> Tx:
     all_keys = keys()
     value = (block_subsidy(1, REGTEST) - FANOUT_FEE_SAT) // chains
     outputs = tuple(
-        TxOut(value, _script_for(all_keys[i % KEY_COUNT], p2pkh=i % 2 == 0)) for i in range(chains)
+        TxOut(value, script_for(all_keys[i % KEY_COUNT], p2pkh=i % 2 == 0)) for i in range(chains)
     )
     spent = TxOut(block_subsidy(1, REGTEST), _coinbase_script())
     tx, _ = _signed_spend(all_keys[0], OutPoint(coinbase_txid, 0), spent, outputs)

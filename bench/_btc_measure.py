@@ -39,6 +39,23 @@ class Rate:
         return self.count / self.seconds
 
 
+@dataclass(frozen=True, slots=True)
+class Throughput:
+    """Blocks and inputs validated in `seconds`."""
+
+    blocks: int
+    inputs: int
+    seconds: float
+
+    @property
+    def blocks_per_s(self) -> float:
+        return self.blocks / self.seconds
+
+    @property
+    def inputs_per_s(self) -> float:
+        return self.inputs / self.seconds
+
+
 def peer_verify(triples: Sequence[tuple[bytes, bytes, bytes]]) -> Rate:
     """coincurve's verification rate on one core over `triples`."""
     public_key = coincurve.PublicKey

@@ -23,7 +23,6 @@ wallet must find is recorded as it is generated (`WalletExpectation`).
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import multiprocessing
@@ -37,12 +36,13 @@ from pathlib import Path
 import coincurve
 
 from bench import _btc_chain
+from bench._btc_chain import script_for
 from btcnode.consensus.block import Block
 from btcnode.consensus.params import REGTEST
 from btcnode.consensus.script.ops import p2pkh_script, p2wpkh_script
 from btcnode.consensus.subsidy import block_subsidy
 from btcnode.consensus.tx import OutPoint, Tx, TxIn, TxOut
-from btcnode.signing import p2pkh_script_for, p2wpkh_script_for, sign_inputs
+from btcnode.signing import p2wpkh_script_for, sign_inputs
 from common.runtime import write_file_atomic
 from wallets.accounts import RECEIVE, AddressType, account_key
 from wallets.bip39 import mnemonic_to_seed
@@ -69,15 +69,7 @@ _U32 = struct.Struct("<I")
 
 
 def chain_keys() -> list[coincurve.PrivateKey]:
-    return [
-        coincurve.PrivateKey(hashlib.sha256(KEY_SEED + i.to_bytes(4, "big")).digest())
-        for i in range(KEY_COUNT)
-    ]
-
-
-def _script_for(key: coincurve.PrivateKey, p2pkh: bool) -> bytes:
-    pubkey = key.public_key.format(compressed=True)
-    return p2pkh_script_for(pubkey) if p2pkh else p2wpkh_script_for(pubkey)
+    return _btc_chain.seeded_keys(KEY_SEED, KEY_COUNT)
 
 
 def _random_script(rng: random.Random, p2pkh: bool) -> bytes:
@@ -212,11 +204,11 @@ def _chain_worker(job: _ChainJob) -> list[list[_Signed]]:
         key, p2pkh = keys[i % KEY_COUNT], i % 2 == 0
         prevout, spent = (
             OutPoint(job.fanout_txid, i),
-            TxOut(job.coin_value, _script_for(key, p2pkh)),
+            TxOut(job.coin_value, script_for(key, p2pkh)),
         )
         for k in range(job.blocks):
             change = TxOut(
-                spent.value - CHAIN_PAYMENT_SAT - CHAIN_FEE_SAT, _script_for(key, not p2pkh)
+                spent.value - CHAIN_PAYMENT_SAT - CHAIN_FEE_SAT, script_for(key, not p2pkh)
             )
             payment = TxOut(CHAIN_PAYMENT_SAT, _random_script(rng, (i + k) % 2 == 0))
             tx = _signed(key, prevout, spent, (payment, change))
@@ -249,7 +241,7 @@ class _Lane:
         self.receive_chain = account.derive_child(RECEIVE)
         self.keys: dict[int, coincurve.PrivateKey] = {}
         self.funder_key = chain_keys()[0]
-        self.funder = (job.funder, TxOut(job.funder_value, _script_for(self.funder_key, False)))
+        self.funder = (job.funder, TxOut(job.funder_value, script_for(self.funder_key, False)))
         self.coins: list[tuple[OutPoint, TxOut, int, int]] = []  # outpoint, output, index, block
         self.used: list[int] = []
         self.receives: list[Receive] = []
@@ -324,9 +316,9 @@ def _fanout(chains: int, blocks: int, coinbase_txid: bytes) -> Tx:
     funder = block_subsidy(1, REGTEST) - FANOUT_FEE_SAT - chains * coin
     if funder < MAX_RECEIVE_SAT:
         raise ValueError(f"{chains} chains of {blocks} blocks leave no coins for the wallet lane")
-    outputs = [TxOut(coin, _script_for(keys[i % KEY_COUNT], i % 2 == 0)) for i in range(chains)]
-    outputs.append(TxOut(funder, _script_for(keys[0], False)))
-    spent = TxOut(block_subsidy(1, REGTEST), _script_for(_funding_key(), False))
+    outputs = [TxOut(coin, script_for(keys[i % KEY_COUNT], i % 2 == 0)) for i in range(chains)]
+    outputs.append(TxOut(funder, script_for(keys[0], False)))
+    spent = TxOut(block_subsidy(1, REGTEST), script_for(_funding_key(), False))
     return _signed(_funding_key(), OutPoint(coinbase_txid, 0), spent, outputs)
 
 

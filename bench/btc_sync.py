@@ -26,13 +26,13 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from bench import _btc_chain
+from bench._btc_measure import Throughput
 from btcnode.chain import ChainUpdate
 from btcnode.consensus.block import Block
 from btcnode.consensus.params import REGTEST
@@ -51,21 +51,6 @@ TARGET_RATIO = 0.8  # the issue's target: P2P sync at >= 80% of the local rate
 SYNC_TIMEOUT_S = 3600.0  # a sync slower than this is a failure, not a measurement
 
 
-@dataclass(frozen=True, slots=True)
-class Run:
-    blocks: int
-    inputs: int
-    seconds: float
-
-    @property
-    def inputs_per_s(self) -> float:
-        return self.inputs / self.seconds
-
-    @property
-    def blocks_per_s(self) -> float:
-        return self.blocks / self.seconds
-
-
 def _submit(services: NodeServices, raw: bytes, now: int) -> None:
     block = Block.deserialize(raw)
     update = services.node.submit_block(block, now, raw=raw)
@@ -79,7 +64,7 @@ def default_par() -> int:
     return min(os.cpu_count() or 1, MAX_PAR)
 
 
-def validate_locally(chain: _btc_chain.BenchChain, datadir: Path) -> Run:
+def validate_locally(chain: _btc_chain.BenchChain, datadir: Path) -> Throughput:
     """The peer: every block through the node's own services, no networking."""
     now = _btc_chain.block_time(len(chain.setup) + len(chain.measured)) + 1
     with DataDir(network_dir(datadir)) as locked:
@@ -97,10 +82,10 @@ def validate_locally(chain: _btc_chain.BenchChain, datadir: Path) -> Run:
         finally:
             sync_gc.close()
             services.close()
-    return Run(len(chain.measured), chain.measured_inputs, seconds)
+    return Throughput(len(chain.measured), chain.measured_inputs, seconds)
 
 
-def sync_over_p2p(chain: _btc_chain.BenchChain, a_datadir: Path, root: Path) -> Run:
+def sync_over_p2p(chain: _btc_chain.BenchChain, a_datadir: Path, root: Path) -> Throughput:
     """Ours: B syncs A's chain over P2P; timed from B's first RPC answer to its full tip.
 
     A must live at `root / "a"` (the scenario harness's layout); B is made at `root / "b"`.
@@ -121,7 +106,7 @@ def sync_over_p2p(chain: _btc_chain.BenchChain, a_datadir: Path, root: Path) -> 
             timeout_s=SYNC_TIMEOUT_S,
         )
         seconds = time.perf_counter() - started
-    return Run(len(chain.measured), chain.measured_inputs, seconds)
+    return Throughput(len(chain.measured), chain.measured_inputs, seconds)
 
 
 def _height_while_running(node: NodeProcess) -> int:
@@ -131,7 +116,9 @@ def _height_while_running(node: NodeProcess) -> int:
     return int(node.call("getblockcount"))
 
 
-def _table(chain: _btc_chain.BenchChain, ours: Run, peer: Run, generation: str) -> Table:
+def _table(
+    chain: _btc_chain.BenchChain, ours: Throughput, peer: Throughput, generation: str
+) -> Table:
     table = Table(
         title=(
             f"btc-sync: {ours.blocks:,} blocks x {chain.chains} txs, {ours.inputs:,} inputs "

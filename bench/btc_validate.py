@@ -63,22 +63,11 @@ TARGET_RATIO = 1.3  # the issue's target on a 2-core machine
 
 
 @dataclass(frozen=True, slots=True)
-class Validation:
-    blocks: int
-    inputs: int
-    seconds: float
+class Validation(_btc_measure.Throughput):
     setup_seconds: float
     workers: int
     parse_seconds: float
     flush_seconds: float
-
-    @property
-    def blocks_per_s(self) -> float:
-        return self.blocks / self.seconds
-
-    @property
-    def inputs_per_s(self) -> float:
-        return self.inputs / self.seconds
 
 
 def _connect(chainstate: Chainstate, block: Block, raw: bytes, now: int) -> None:
