@@ -109,29 +109,17 @@ class PreparedConnect:
         self.session.abandon()
 
 
-def connect_block(
-    block: Block,
-    ctx: BlockContext,
-    view: BlockCoinsView,
-    checker: ScriptChecker,
-    *,
-    tx_bytes: Sequence[bytes] | None = None,
-) -> ConnectResult:
-    """Apply `block` to `view`; raises `BlockValidationError` with Core's reject reason.
-
-    Two passes: the first (`PreparedConnect`) spends the inputs and adds the outputs in the
-    view, handing each transaction to the script checker as soon as its coins are known (so
-    a parallel checker works while the rest runs); the second (`finish_connect`) applies
-    Core's per-transaction checks in Core's order. Errors are reported as Core's loop would:
-    the first transaction's first broken rule, then the coinbase amount, then scripts. On
-    error the view holds partial changes and must be dropped. `tx_bytes[i]`, if given, is
-    `block.txs[i].serialize()`.
-    """
-    return finish_connect(PreparedConnect(block, ctx, view, checker, tx_bytes))
-
-
 def finish_connect(prepared: PreparedConnect) -> ConnectResult:
-    """The second pass of ConnectBlock over a prepared block; see `connect_block`."""
+    """The second pass of ConnectBlock over a prepared block; raises `BlockValidationError`
+    with Core's reject reason.
+
+    The first pass (`PreparedConnect`) spent the inputs and added the outputs in the view,
+    handing each transaction to the script checker as soon as its coins were known (so a
+    parallel checker works while the rest runs); this one applies Core's per-transaction
+    checks in Core's order. Errors are reported as Core's loop would: the first
+    transaction's first broken rule, then the coinbase amount, then scripts. On error the
+    view holds partial changes and must be dropped.
+    """
     block, ctx, coins = prepared.block, prepared.ctx, prepared.coins
     try:
         fees = _check_transactions(block, ctx, coins, prepared.missing_at, prepared.flags)
