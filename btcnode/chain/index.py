@@ -191,10 +191,9 @@ class BlockNode:
                 walk, walk_height = walk.parent, walk_height - 1
         return walk
 
-    def record(self, status: int | None = None) -> IndexRecord:
-        """The node's stored form; with `status`, as it will be once that status is set."""
-        final = self.status if status is None else status
-        return IndexRecord(self.header, self.height, final, self.sequence_id)
+    def record(self) -> IndexRecord:
+        """The node's stored form."""
+        return IndexRecord(self.header, self.height, self.status, self.sequence_id)
 
     def entry(self) -> IndexEntry:
         return IndexEntry(
