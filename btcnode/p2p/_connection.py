@@ -28,7 +28,7 @@ READ_CHUNK = 1 << 20  # bytes asked of the socket per read; the decoder holds < 
 STREAM_BUFFER_LIMIT = 4 << 20
 WRITE_HIGH_WATER = 1 << 20  # the transport buffers this much before the writer waits
 
-OnMessage = Callable[["Connection", Message, bytes, float], None]
+OnMessage = Callable[["Connection", Message, float], None]
 OnError = Callable[["Connection", PeerMisbehaving, float], None]
 OnClosed = Callable[["Connection", str], None]
 
@@ -160,7 +160,7 @@ class Connection:
             except MessageDecodeError as exc:
                 on_error(self, exc, now)
                 continue
-            on_message(self, message, frame.payload, now)
+            on_message(self, message, now)
             if isinstance(message, BlockMessage):
                 await asyncio.sleep(0)  # a block took a while: let other peers' I/O run
 

@@ -202,9 +202,9 @@ class PeerManager:
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.config.reconnect_delay_max)
 
-    def _on_message(self, conn: Connection, message: Message, raw: bytes, now: float) -> None:
+    def _on_message(self, conn: Connection, message: Message, now: float) -> None:
         try:
-            effects = self.core.on_message(conn.peer_id, message, now, raw=raw)
+            effects = self.core.on_message(conn.peer_id, message, now)
         except Exception:  # a bug must cost one connection, never the node
             log.exception("processing %r from peer %d failed", message.command, conn.peer_id)
             effects = [*self.core.take_effects(), DisconnectPeer(conn.peer_id, "internal-error")]

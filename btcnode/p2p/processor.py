@@ -102,11 +102,8 @@ class NetProcessor:
             handshake.send_version(self, peer, now)
         return self.take_effects()
 
-    def on_message(
-        self, peer_id: int, message: object, now: float, *, raw: bytes | None = None
-    ) -> list[Effect]:
-        """One decoded message from the peer. `raw` is accepted for symmetry with the driver;
-        block and tx messages already keep the payload they were decoded from."""
+    def on_message(self, peer_id: int, message: object, now: float) -> list[Effect]:
+        """One decoded message from the peer (block and tx messages keep their payload)."""
         self.now = now
         peer = self.peers.get(peer_id)
         if peer is None or peer.disconnecting:
