@@ -80,8 +80,7 @@ def trim_to_size(
     removed: list[MempoolEntry] = []
     while len(graph) and graph.total_usage > max_usage:
         worst = min(graph, key=_eviction_key)
-        package_rate = FeeRate.of(worst.descendant_fees, worst.descendant_size)
-        state = bumped(state, package_rate + incremental)
+        state = bumped(state, worst.descendant_fee_rate + incremental)
         removed.extend(graph.remove(graph.with_descendants([worst.txid])))
     return state, removed
 

@@ -108,11 +108,6 @@ class MempoolEntry:
         return FeeRate.of(self.fee, self.vsize)
 
     @property
-    def ancestor_fee_rate(self) -> FeeRate:
-        """The fee rate of the entry with its ancestors: what a miner selects by."""
-        return FeeRate.of(self.ancestor_fees, self.ancestor_size)
-
-    @property
     def descendant_fee_rate(self) -> FeeRate:
         return FeeRate.of(self.descendant_fees, self.descendant_size)
 
