@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from btcnode.chain import Chainstate, IndexEntry, Validity
+from btcnode.chain import Chainstate, IndexEntry
 from btcnode.consensus.hashes import hash256_hex
 from btcnode.rpc.args import get_bool, get_int, parse_hash, parse_verbosity
 from btcnode.rpc.errors import RpcError, RpcErrorCode
@@ -133,10 +133,6 @@ def reconsiderblock(call: Call) -> Any:
     ctx.node.reconsider_block(entry.hash, ctx.clock())
     ctx.durable()
     return None
-
-
-def is_fully_valid(entry: IndexEntry) -> bool:
-    return entry.status.validity >= Validity.SCRIPTS and not entry.status.failed
 
 
 METHODS = (
