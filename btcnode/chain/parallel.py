@@ -47,8 +47,7 @@ from btcnode.chain._chunks import (
     encode_chunk,
     worker_main,
 )
-from btcnode.chain.scriptcheck import ScriptCheckSession, check_block_scripts, check_tx
-from btcnode.consensus.block import Block
+from btcnode.chain.scriptcheck import ScriptCheckSession, check_tx
 from btcnode.consensus.errors import ChainMisuse
 from btcnode.consensus.script.errors import ScriptError
 from btcnode.consensus.tx import Tx, TxOut
@@ -277,17 +276,6 @@ class ParallelScriptChecker(CloseOnExit):
         work, self._meanwhile = self._meanwhile, None
         if work is not None:
             work()
-
-    def check_block(
-        self,
-        block: Block,
-        spent_outputs: Sequence[Sequence[TxOut]],
-        flags: int,
-        *,
-        tx_bytes: Sequence[bytes] | None = None,
-    ) -> None:
-        """`check_block_scripts` with this checker."""
-        check_block_scripts(self, block, spent_outputs, flags, tx_bytes=tx_bytes)
 
     # -- the session's side of the pool -------------------------------------------------------
 

@@ -162,16 +162,5 @@ class SerialScriptChecker:
     def begin(self, flags: int) -> ScriptCheckSession:
         return _SerialSession(flags, self.fast_path)
 
-    def check_block(
-        self,
-        block: Block,
-        spent_outputs: Sequence[Sequence[TxOut]],
-        flags: int,
-        *,
-        tx_bytes: Sequence[bytes] | None = None,
-    ) -> None:
-        """`check_block_scripts` with this checker."""
-        check_block_scripts(self, block, spent_outputs, flags, tx_bytes=tx_bytes)
-
     def close(self) -> None:
         """Nothing to release; present so every checker can be closed alike."""

@@ -12,7 +12,7 @@ import pytest
 from btcnode.chain import Chainstate, ChainUpdate, SerialScriptChecker
 from btcnode.chain._fastpath import unproven_inputs
 from btcnode.chain.parallel import ParallelScriptChecker
-from btcnode.chain.scriptcheck import ScriptChecker, check_tx
+from btcnode.chain.scriptcheck import ScriptChecker, check_block_scripts, check_tx
 from btcnode.consensus.block import Block
 from btcnode.consensus.contextual import script_flags_for_block
 from btcnode.consensus.errors import BlockValidationError, ChainMisuse
@@ -200,17 +200,21 @@ def test_parallel_verdict_equals_the_serial_reference(
 ) -> None:
     block, spent = _block(bad)
     reference = _verdict(
-        lambda: SerialScriptChecker(fast_path=False).check_block(block, spent, FLAGS)
+        lambda: check_block_scripts(SerialScriptChecker(fast_path=False), block, spent, FLAGS)
     )
     if bad:
         assert reference is not None and f"tx {min(bad)} " in reference[1]
     else:
         assert reference is None
-    assert _verdict(lambda: SerialScriptChecker().check_block(block, spent, FLAGS)) == reference
-    assert _verdict(lambda: parallel.check_block(block, spent, FLAGS)) == reference
+    assert (
+        _verdict(lambda: check_block_scripts(SerialScriptChecker(), block, spent, FLAGS))
+        == reference
+    )
+    assert _verdict(lambda: check_block_scripts(parallel, block, spent, FLAGS)) == reference
     tx_bytes = [tx.serialize() for tx in block.txs]
     assert (
-        _verdict(lambda: parallel.check_block(block, spent, FLAGS, tx_bytes=tx_bytes)) == reference
+        _verdict(lambda: check_block_scripts(parallel, block, spent, FLAGS, tx_bytes=tx_bytes))
+        == reference
     )
 
 
@@ -219,7 +223,7 @@ def test_meanwhile_work_runs_once_inside_a_session_and_leaves_the_verdict_alone(
     parallel: ParallelScriptChecker, bad: set[int]
 ) -> None:
     block, spent = _block(bad)
-    reference = _verdict(lambda: SerialScriptChecker().check_block(block, spent, FLAGS))
+    reference = _verdict(lambda: check_block_scripts(SerialScriptChecker(), block, spent, FLAGS))
     ran: list[bool] = []
 
     def work() -> None:  # runs while the session is still open: chunks are out, none checked
@@ -227,7 +231,7 @@ def test_meanwhile_work_runs_once_inside_a_session_and_leaves_the_verdict_alone(
 
     def check() -> None:
         with parallel.meanwhile(work):
-            parallel.check_block(block, spent, FLAGS)
+            check_block_scripts(parallel, block, spent, FLAGS)
 
     assert _verdict(check) == reference
     assert ran == [True]
@@ -250,7 +254,7 @@ def test_meanwhile_work_without_a_session_runs_at_exit_but_not_after_an_error(
     ):
         pass
     good, good_spent = _block(set())
-    parallel.check_block(good, good_spent, FLAGS)  # nothing pending is left behind
+    check_block_scripts(parallel, good, good_spent, FLAGS)  # nothing pending is left behind
     assert ran == ["exit"]
 
 
@@ -261,20 +265,21 @@ def test_an_abandoned_session_leaves_the_pool_clean(parallel: ParallelScriptChec
         session.add(position, tx, spent[position - 1])
     session.abandon()
     good, good_spent = _block(set())
-    parallel.check_block(good, good_spent, FLAGS)  # no stale answer is taken for this block
+    # no stale answer is taken for this block
+    check_block_scripts(parallel, good, good_spent, FLAGS)
 
 
 def test_a_dead_worker_is_replaced_and_the_verdict_still_reached() -> None:
     block, spent = _block({77})
-    reference = _verdict(lambda: SerialScriptChecker().check_block(block, spent, FLAGS))
+    reference = _verdict(lambda: check_block_scripts(SerialScriptChecker(), block, spent, FLAGS))
     with ParallelScriptChecker(workers=1, chunk_inputs=8) as checker:
         pid = checker._workers[0].process.pid
         assert pid is not None
         os.kill(pid, signal.SIGKILL)
-        assert _verdict(lambda: checker.check_block(block, spent, FLAGS)) == reference
+        assert _verdict(lambda: check_block_scripts(checker, block, spent, FLAGS)) == reference
         assert checker.workers == 1 and checker._workers[0].process.pid != pid
         good, good_spent = _block(set())
-        checker.check_block(good, good_spent, FLAGS)
+        check_block_scripts(checker, good, good_spent, FLAGS)
 
 
 def _signed_chain(checker: ScriptChecker, bad_index: int | None) -> tuple[Chainstate, Block, Block]:
