@@ -1,6 +1,6 @@
 """What the scenarios read from and do to running nodes, over Core's RPC methods.
 
-Tips (getbestblockhash, getblockcount), blocks (getblockhash, getblock with verbosity 0,
+Tips (getblockchaininfo), blocks (getblockhash, getblock with verbosity 0,
 decoded here), mining (generatetoaddress), transactions (sendrawtransaction), mempools
 (getrawmempool), UTXO set summaries (gettxoutsetinfo) and the waits built on them. Every
 wait reports each node's last answer when it times out.
@@ -65,12 +65,9 @@ def require_in(check: str, item: str, items: Sequence[str]) -> None:
 
 
 def tip_of(node: NodeProcess) -> NodeTip:
-    """The node's tip: the hash read on both sides of the height, so the two agree."""
-    while True:
-        before = str(node.call("getbestblockhash"))
-        height = int(node.call("getblockcount"))
-        if str(node.call("getbestblockhash")) == before:
-            return NodeTip(node.name, height, before)
+    """The node's tip: height and hash from one getblockchaininfo answer, so the two agree."""
+    info = node.call("getblockchaininfo")
+    return NodeTip(node.name, int(info["blocks"]), str(info["bestblockhash"]))
 
 
 def tips(nodes: Iterable[NodeProcess]) -> tuple[NodeTip, ...]:
