@@ -8,7 +8,6 @@ runs), in this process, so a test can make many of them quickly; `cli()` runs th
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import os
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from btcnode.cli_rpc import RpcEndpoint, RpcFailure, call_rpc, call_with_wait
+from btcnode.rpc.auth import RpcCredentials, basic_authorization
 from common.net import free_tcp_ports
 
 START_TIMEOUT_S = 20.0  # a cold start imports the whole stack; 2 shared cores are slow
@@ -145,12 +145,9 @@ class SseStream:
     """A `GET /events` stream read line by line: `next_event()` gives (event, data)."""
 
     def __init__(self, node: BtcNode, topics: str, timeout_s: float = 20.0) -> None:
-        user, password = node.endpoint.credentials()
-        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        auth = basic_authorization(RpcCredentials(*node.endpoint.credentials()))
         self.conn = http.client.HTTPConnection("127.0.0.1", node.rpc_port, timeout=timeout_s)
-        self.conn.request(
-            "GET", f"/events?topics={topics}", headers={"Authorization": f"Basic {token}"}
-        )
+        self.conn.request("GET", f"/events?topics={topics}", headers={"Authorization": auth})
         self.response = self.conn.getresponse()
         assert self.response.status == 200, self.response.read()
         assert self.response.headers["Content-Type"] == "text/event-stream"
