@@ -105,10 +105,7 @@ def calculate_next_work_required(
     actual = prev.time - first_block_time
     actual = max(actual, timespan // RETARGET_CLAMP_FACTOR)
     actual = min(actual, timespan * RETARGET_CLAMP_FACTOR)
-    target, _, _ = compact_to_target(prev.bits)  # SetCompact without the range flags
-    new_target = ((target * actual) & UINT256_MASK) // timespan
-    new_target = min(new_target, params.pow_limit)
-    return target_to_compact(new_target)
+    return target_to_compact(_retarget(prev.bits, actual, params))
 
 
 def permitted_difficulty_transition(
@@ -131,9 +128,14 @@ def permitted_difficulty_transition(
     return smallest <= observed <= largest
 
 
+def _retarget(old_bits: int, actual_timespan: int, params: ChainParams) -> int:
+    """The target of `old_bits` scaled by `actual_timespan` / `pow_target_timespan` in
+    arith_uint256 arithmetic, capped at `pow_limit` (the core of both functions above)."""
+    target, _, _ = compact_to_target(old_bits)  # SetCompact without the range flags
+    scaled = ((target * actual_timespan) & UINT256_MASK) // params.pow_target_timespan
+    return min(scaled, params.pow_limit)
+
+
 def _rounded_bound(old_bits: int, actual_timespan: int, params: ChainParams) -> int:
     """The target a retarget with `actual_timespan` produces, rounded through compact form."""
-    target, _, _ = compact_to_target(old_bits)
-    bound = ((target * actual_timespan) & UINT256_MASK) // params.pow_target_timespan
-    bound = min(bound, params.pow_limit)
-    return compact_to_target(target_to_compact(bound))[0]
+    return compact_to_target(target_to_compact(_retarget(old_bits, actual_timespan, params)))[0]
