@@ -79,6 +79,8 @@ class P2PConfig:
     tick_interval: float = 0.25  # how often the peer manager runs timers and trickles invs
     reconnect_delay: float = 1.0  # first wait before reconnecting a --connect/--addnode peer
     reconnect_delay_max: float = 60.0  # the wait doubles after each failure up to this
+    # (each wait is scaled by a random factor in [0.5, 1) so restarted nodes do not redial
+    # in lockstep)
     max_send_queue_bytes: int = MAX_SEND_QUEUE_BYTES
 
     def __post_init__(self) -> None:
@@ -89,6 +91,11 @@ class P2PConfig:
         for name in _POSITIVE_FIELDS:
             if not getattr(self, name) > 0:
                 raise P2PMisuse(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.reconnect_delay > self.reconnect_delay_max:
+            raise P2PMisuse(
+                f"reconnect_delay {self.reconnect_delay} exceeds "
+                f"reconnect_delay_max {self.reconnect_delay_max}"
+            )
 
 
 _POSITIVE_FIELDS = (

@@ -2,10 +2,11 @@
 RPC layer uses.
 
 It listens (unless `config.listen` is False), keeps the `--connect` / `--addnode` peers
-connected with a doubling reconnect delay, runs one `Connection` (reader + writer task) per
-peer, ticks the core every `config.tick_interval` seconds, turns node events into core
-calls, and carries out the core's effects: sends, disconnects and bans. Everything runs on
-the event loop's thread, including the node calls the core makes.
+connected with a doubling, jittered reconnect delay (common.net's `Backoff`), runs one
+`Connection` (reader + writer task) per peer, ticks the core every `config.tick_interval`
+seconds, turns node events into core calls, and carries out the core's effects: sends,
+disconnects and bans. Everything runs on the event loop's thread, including the node calls
+the core makes.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from btcnode.p2p.errors import P2PMisuse, PeerMisbehaving
 from btcnode.p2p.messages import Message
 from btcnode.p2p.peer import PeerAddress
 from btcnode.p2p.processor import NetProcessor
+from common.net._backoff import Backoff
 
 __all__ = ["PeerManager", "as_peer_control"]
 
@@ -56,7 +58,8 @@ class PeerManager:
         self.node = node
         self.config = config
         self._clock = clock
-        self.core = NetProcessor(node, config, nonces=rng or random.Random())
+        self._rng = rng or random.Random()  # version and ping nonces, reconnect jitter
+        self.core = NetProcessor(node, config, nonces=self._rng)
         self._magic = node.params.message_start
         self._connections: dict[int, Connection] = {}
         self._next_id = 0
@@ -180,7 +183,7 @@ class PeerManager:
             task.add_done_callback(self._tasks.discard)
 
     async def _connect_loop(self, target: tuple[str, int], once: bool) -> None:
-        delay = self.config.reconnect_delay
+        backoff = Backoff(self.config.reconnect_delay, self.config.reconnect_delay_max)
         host, port = target
         while True:
             if self._network_active:
@@ -196,11 +199,10 @@ class PeerManager:
                     )
                     await conn.closed.wait()
                     if self._clock() - conn.conntime > self.config.reconnect_delay_max:
-                        delay = self.config.reconnect_delay  # it held: start over
+                        backoff.reset()  # it held: start over
             if once:
                 return
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.config.reconnect_delay_max)
+            await asyncio.sleep(backoff.next_delay(self._rng))
 
     def _on_message(self, conn: Connection, message: Message, now: float) -> None:
         try:

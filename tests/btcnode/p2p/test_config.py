@@ -44,3 +44,5 @@ def test_config_refuses_impossible_values() -> None:
         P2PConfig(listen_port=70000)
     with pytest.raises(P2PMisuse, match="negative"):
         P2PConfig(max_inbound=-1)
+    with pytest.raises(P2PMisuse, match=r"reconnect_delay 5\.0 exceeds reconnect_delay_max 2\.0"):
+        P2PConfig(reconnect_delay=5.0, reconnect_delay_max=2.0)
