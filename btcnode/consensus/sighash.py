@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from btcnode.consensus.errors import ChainMisuse
 from btcnode.consensus.hashes import sha256d
 from btcnode.consensus.script.opcodes import Op
+from btcnode.consensus.script.ops import next_op
 from btcnode.consensus.serialize import ser_compact_size, ser_var_bytes
 from btcnode.consensus.tx import Tx, TxOut
 
@@ -140,30 +141,6 @@ class PrecomputedTxData:
         return self._legacy_outputs
 
 
-def _op_stop(script: bytes, pos: int) -> tuple[int, int, bool]:
-    """(opcode, position after it, parsed) for the op at `pos`, as Core's GetScriptOp.
-
-    When the op does not parse, the position is where Core's iterator stopped: after the
-    opcode, or after the length bytes when those were read but the data is short.
-    """
-    end = len(script)
-    opcode = script[pos]
-    pos += 1
-    if opcode > Op.OP_PUSHDATA4:
-        return opcode, pos, True
-    if opcode < Op.OP_PUSHDATA1:
-        size = opcode
-    else:
-        width = 1 if opcode == Op.OP_PUSHDATA1 else 2 if opcode == Op.OP_PUSHDATA2 else 4
-        if end - pos < width:
-            return opcode, pos, False
-        size = int.from_bytes(script[pos : pos + width], "little")
-        pos += width
-    if end - pos < size:
-        return opcode, pos, False
-    return opcode, pos + size, True
-
-
 def serialize_script_code(script_code: bytes) -> bytes:
     """The scriptCode as the legacy preimage holds it: OP_CODESEPARATORs removed.
 
@@ -177,7 +154,7 @@ def serialize_script_code(script_code: bytes) -> bytes:
     begin = pos = 0
     end = len(script_code)
     while pos < end:
-        opcode, pos, parsed = _op_stop(script_code, pos)
+        opcode, pos, parsed = next_op(script_code, pos)
         if not parsed:
             break
         if opcode == Op.OP_CODESEPARATOR:

@@ -15,7 +15,7 @@ from btcnode.consensus.script._state import MAX_OPS_PER_SCRIPT, ExecState
 from btcnode.consensus.script.errors import ScriptErr, ScriptError
 from btcnode.consensus.script.num import clamp_int, script_num_decode
 from btcnode.consensus.script.opcodes import Op
-from btcnode.consensus.script.ops import push_data
+from btcnode.consensus.script.ops import next_op, push_data
 from btcnode.consensus.script.signature import (
     check_pubkey_encoding,
     check_signature_encoding,
@@ -26,24 +26,6 @@ MAX_PUBKEYS_PER_MULTISIG = 20  # script.h
 
 TRUE = b"\x01"
 FALSE = b""
-
-
-def _next_op(script: bytes, pos: int) -> int:
-    """The position after the op at `pos`, or -1 when it does not parse (Core's GetOp)."""
-    end = len(script)
-    opcode = script[pos]
-    pos += 1
-    if opcode > Op.OP_PUSHDATA4:
-        return pos
-    if opcode < Op.OP_PUSHDATA1:
-        size = opcode
-    else:
-        width = 1 if opcode == Op.OP_PUSHDATA1 else 2 if opcode == Op.OP_PUSHDATA2 else 4
-        if end - pos < width:
-            return -1
-        size = int.from_bytes(script[pos : pos + width], "little")
-        pos += width
-    return pos + size if end - pos >= size else -1
 
 
 def find_and_delete(script: bytes, pattern: bytes) -> tuple[bytes, int]:
@@ -65,8 +47,8 @@ def find_and_delete(script: bytes, pattern: bytes) -> tuple[bytes, int]:
         pc2 = pc
         if pc >= end:
             break
-        pc = _next_op(script, pc)
-        if pc < 0:
+        _, pc, parsed = next_op(script, pc)
+        if not parsed:
             break
     if not found:
         return script, 0

@@ -2,7 +2,8 @@
 
 `iter_ops` yields `(opcode, push_data, offset)`; a push whose length runs past the end of
 the script raises `ScriptParseError`, which callers treat as Core does (sigop counting stops,
-the interpreter fails with BAD_OPCODE).
+the interpreter fails with BAD_OPCODE). `next_op` steps over one op and reports where Core's
+iterator stops on one that does not parse (FindAndDelete, the legacy scriptCode).
 """
 
 from __future__ import annotations
@@ -40,6 +41,30 @@ def iter_ops(script: bytes) -> Iterator[tuple[int, bytes | None, int]]:
             raise ScriptParseError(f"push of {size} bytes at offset {start} runs past the end")
         yield opcode, script[pos : pos + size], start
         pos += size
+
+
+def next_op(script: bytes, pos: int) -> tuple[int, int, bool]:
+    """(opcode, position after it, parsed) for the op at `pos`, as Core's GetScriptOp.
+
+    When the op does not parse, the position is where Core's iterator stopped: after the
+    opcode, or after the length bytes when those were read but the data is short.
+    """
+    end = len(script)
+    opcode = script[pos]
+    pos += 1
+    if opcode > Op.OP_PUSHDATA4:
+        return opcode, pos, True
+    if opcode < Op.OP_PUSHDATA1:
+        size = opcode
+    else:
+        width = 1 if opcode == Op.OP_PUSHDATA1 else 2 if opcode == Op.OP_PUSHDATA2 else 4
+        if end - pos < width:
+            return opcode, pos, False
+        size = int.from_bytes(script[pos : pos + width], "little")
+        pos += width
+    if end - pos < size:
+        return opcode, pos, False
+    return opcode, pos + size, True
 
 
 def decode_small_int(opcode: int) -> int:
