@@ -175,12 +175,10 @@ class PeerManager:
         return conn
 
     def _keep_connected(self, target: tuple[str, int], *, once: bool) -> None:
-        task = asyncio.ensure_future(self._connect_loop(target, once))
-        if not once:
-            self._targets[target] = task
+        if once:
+            self._spawn(self._connect_loop(target, once))
         else:
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._targets[target] = asyncio.ensure_future(self._connect_loop(target, once))
 
     async def _connect_loop(self, target: tuple[str, int], once: bool) -> None:
         backoff = Backoff(self.config.reconnect_delay, self.config.reconnect_delay_max)
