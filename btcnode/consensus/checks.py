@@ -25,7 +25,6 @@ from btcnode.consensus.script.sigops import script_sigop_count
 from btcnode.consensus.tx import WITNESS_SCALE_FACTOR, OutPoint, Tx
 
 MAX_BLOCK_SIGOPS_COST = 80_000  # BIP141: sigop cost limit per block (legacy sigops count 4x)
-LOCKTIME_THRESHOLD = 500_000_000  # below: nLockTime is a height; at or above: a Unix time
 MIN_COINBASE_SCRIPT_SIG = 2  # tx_check.cpp: a coinbase scriptSig has 2..100 bytes
 MAX_COINBASE_SCRIPT_SIG = 100
 

@@ -22,7 +22,7 @@ from btcnode.consensus.block import (
     witness_commitment,
     witness_commitment_index,
 )
-from btcnode.consensus.checks import LOCKTIME_THRESHOLD, legacy_sigop_count, money_range
+from btcnode.consensus.checks import legacy_sigop_count, money_range
 from btcnode.consensus.coins import Coin, UtxoView
 from btcnode.consensus.errors import (
     BlockResult,
@@ -46,7 +46,7 @@ from btcnode.consensus.sequence_locks import (
     sequence_locks,
 )
 from btcnode.consensus.subsidy import block_subsidy, coinbase_height_prefix
-from btcnode.consensus.tx import SEQUENCE_FINAL, WITNESS_SCALE_FACTOR, Tx
+from btcnode.consensus.tx import LOCKTIME_THRESHOLD, SEQUENCE_FINAL, WITNESS_SCALE_FACTOR, Tx
 
 _P2SH_FLAG = int(ScriptFlags.P2SH)
 

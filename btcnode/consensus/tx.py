@@ -21,6 +21,7 @@ from btcnode.consensus.serialize import (
 )
 
 SEQUENCE_FINAL = 0xFFFFFFFF
+LOCKTIME_THRESHOLD = 500_000_000  # below: nLockTime is a height; at or above: a Unix time
 NULL_TXID = bytes(32)
 NULL_INDEX = 0xFFFFFFFF  # the prevout index of a coinbase input
 WITNESS_SCALE_FACTOR = 4  # BIP141: weight = 3 * base size + total size

@@ -20,9 +20,8 @@ from btcnode.consensus.script.signature import (
     check_pubkey_encoding,
     check_signature_encoding,
 )
+from btcnode.consensus.script.sigops import MAX_PUBKEYS_PER_MULTISIG
 from btcnode.consensus.sighash import SigVersion
-
-MAX_PUBKEYS_PER_MULTISIG = 20  # script.h
 
 TRUE = b"\x01"
 FALSE = b""

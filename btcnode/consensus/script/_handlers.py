@@ -22,11 +22,11 @@ from btcnode.consensus.script.num import (
 )
 from btcnode.consensus.script.opcodes import Op
 from btcnode.consensus.script.ops import script_num_encode
+from btcnode.consensus.sequence_locks import SEQUENCE_LOCKTIME_DISABLE_FLAG
 from btcnode.consensus.sighash import SigVersion
 
 TRUE = b"\x01"
 FALSE = b""
-SEQUENCE_LOCKTIME_DISABLE_FLAG = 1 << 31  # BIP112: such an operand makes CSV a NOP
 
 
 def _need(st: ExecState, count: int) -> list[bytes]:

@@ -8,13 +8,13 @@ BIP112 (CHECKSEQUENCEVERIFY, with BIP68's encoding of relative lock times).
 from __future__ import annotations
 
 from btcnode.consensus.script.signature import pubkey_length_ok, verify_ecdsa
+from btcnode.consensus.sequence_locks import (
+    SEQUENCE_LOCKTIME_DISABLE_FLAG,
+    SEQUENCE_LOCKTIME_MASK,
+    SEQUENCE_LOCKTIME_TYPE_FLAG,
+)
 from btcnode.consensus.sighash import PrecomputedTxData, SigVersion, signature_hash
-from btcnode.consensus.tx import SEQUENCE_FINAL, Tx
-
-LOCKTIME_THRESHOLD = 500_000_000  # below: a block height, at or above: a UNIX time
-SEQUENCE_LOCKTIME_DISABLE_FLAG = 1 << 31  # BIP68: the sequence carries no relative lock
-SEQUENCE_LOCKTIME_TYPE_FLAG = 1 << 22  # BIP68: set for time (512 s units), clear for blocks
-SEQUENCE_LOCKTIME_MASK = 0x0000FFFF  # BIP68: the lock value itself
+from btcnode.consensus.tx import LOCKTIME_THRESHOLD, SEQUENCE_FINAL, Tx
 
 
 class TransactionSignatureChecker:
