@@ -17,7 +17,6 @@ from btcnode.consensus.tx import MIN_TX_BYTES, Tx
 
 HEADER_BYTES = 80
 MAX_BLOCK_WEIGHT = 4_000_000  # BIP141
-MAX_BLOCK_SERIALIZED_SIZE = 4_000_000  # BIP141: no block can be larger than its weight limit
 WITNESS_COMMITMENT_HEADER = b"\x6a\x24\xaa\x21\xa9\xed"  # OP_RETURN, push 36, 0xaa21a9ed
 MINIMUM_WITNESS_COMMITMENT = 38  # the header above plus 32 bytes of commitment
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from btcnode.consensus.block import Block, BlockHeader, merkle_root
-from btcnode.consensus.errors import ChainMisuse
 from btcnode.consensus.tx import NULL_INDEX, NULL_TXID, SEQUENCE_FINAL, OutPoint, Tx, TxIn, TxOut
 
 COIN = 100_000_000  # satoshis per bitcoin
@@ -139,10 +138,3 @@ MAINNET = ChainParams(
 )
 
 NETWORKS = {params.name: params for params in (REGTEST, MAINNET)}
-
-
-def params_for(name: str) -> ChainParams:
-    try:
-        return NETWORKS[name]
-    except KeyError:
-        raise ChainMisuse(f"unknown network {name!r}; known: {', '.join(NETWORKS)}") from None

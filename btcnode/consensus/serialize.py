@@ -36,18 +36,6 @@ def ser_var_bytes(data: bytes) -> bytes:
     return ser_compact_size(len(data)) + data
 
 
-def ser_u32(n: int) -> bytes:
-    return _U32.pack(n)
-
-
-def ser_i32(n: int) -> bytes:
-    return _I32.pack(n)
-
-
-def ser_i64(n: int) -> bytes:
-    return _I64.pack(n)
-
-
 def read_compact_at(buf: bytes, pos: int) -> tuple[int, int]:
     """(value, next position) of the CompactSize at `pos`, unchecked: for bytes this node
     produced or already validated (an IndexError past the end is the caller's to handle)."""
