@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +29,7 @@ from wallets._cli_keys import json_flag, passphrase_flag, password_flag
 from wallets.errors import WalletInputError
 from wallets.psbt import PSBT_MAGIC, Psbt
 from wallets.psbt_roles import extract_transaction, finalize_psbt
-from wallets.wallet import HistoryEntry, SendResult, Wallet
+from wallets.wallet import HistoryEntry, NodeClient, SendResult, Wallet
 
 __all__ = ["COMMANDS"]
 
@@ -55,6 +57,15 @@ def open_signing(obj: CliContext, password_file: str | None, passphrase_file: st
     return Wallet.open(obj.datadir, obj.params, password, bip39_passphrase=passphrase)
 
 
+@contextmanager
+def synced(node: NodeClient, wallet: Wallet) -> Iterator[Wallet]:
+    """`wallet`, synced with `node`, closed on leaving (connect first, so a node that is
+    down is reported before the wallet is opened or a password read)."""
+    with wallet:
+        wallet.sync(node)
+        yield wallet
+
+
 def _sent(result: SendResult, json_mode: bool) -> None:
     txid = hash256_hex(result.txid)
     emit(
@@ -70,11 +81,11 @@ def _sent(result: SendResult, json_mode: bool) -> None:
 def balance(obj: CliContext, json_mode: bool) -> None:
     """Sync with --node and show the confirmed, unconfirmed and immature balance in BTC."""
     json_mode = json_mode or obj.json_mode
-    with cli_errors(json_mode=json_mode):
-        node = obj.connect()
-        with Wallet.open(obj.datadir, obj.params) as wallet:
-            wallet.sync(node)
-            got = wallet.balance()
+    with (
+        cli_errors(json_mode=json_mode),
+        synced(obj.connect(), Wallet.open(obj.datadir, obj.params)) as wallet,
+    ):
+        got = wallet.balance()
     rows = [("confirmed", got.confirmed), ("unconfirmed", got.unconfirmed)]
     rows.append(("immature", got.immature))
     emit(
@@ -110,8 +121,7 @@ def send(
         sats = parse_btc_amount(amount, "AMOUNT_BTC")
         rate = None if fee_rate is None else parse_fee_rate(fee_rate)
         node = obj.connect()
-        with open_signing(obj, password_file, bip39_passphrase_file) as wallet:
-            wallet.sync(node)
+        with synced(node, open_signing(obj, password_file, bip39_passphrase_file)) as wallet:
             result = wallet.send(node, [(address, sats)], fee_rate=rate, rbf=not no_rbf)
     _sent(result, json_mode)
 
@@ -122,11 +132,11 @@ def send(
 def history(obj: CliContext, json_mode: bool) -> None:
     """Sync with --node and list the wallet's transactions, oldest first."""
     json_mode = json_mode or obj.json_mode
-    with cli_errors(json_mode=json_mode):
-        node = obj.connect()
-        with Wallet.open(obj.datadir, obj.params) as wallet:
-            wallet.sync(node)
-            entries = wallet.history()
+    with (
+        cli_errors(json_mode=json_mode),
+        synced(obj.connect(), Wallet.open(obj.datadir, obj.params)) as wallet,
+    ):
+        entries = wallet.history()
     lines = [_history_line(e) for e in entries] or ["no transactions"]
     emit([_history_json(e) for e in entries], "\n".join(lines), json_mode=json_mode)
 
@@ -176,8 +186,7 @@ def bump(
         original = parse_txid(txid)
         rate = None if fee_rate is None else parse_fee_rate(fee_rate)
         node = obj.connect()
-        with open_signing(obj, password_file, bip39_passphrase_file) as wallet:
-            wallet.sync(node)
+        with synced(node, open_signing(obj, password_file, bip39_passphrase_file)) as wallet:
             result = wallet.bump(node, original, fee_rate=rate)
     _sent(result, json_mode)
 
@@ -203,9 +212,7 @@ def export_psbt(
         check_address(address, obj.params)
         sats = parse_btc_amount(amount, "AMOUNT_BTC")
         rate = None if fee_rate is None else parse_fee_rate(fee_rate)
-        node = obj.connect()
-        with Wallet.open(obj.datadir, obj.params) as wallet:
-            wallet.sync(node)
+        with synced(obj.connect(), Wallet.open(obj.datadir, obj.params)) as wallet:
             text = wallet.create_psbt([(address, sats)], fee_rate=rate).to_base64()
         if out_path is not None:
             Path(out_path).write_text(text + "\n")
