@@ -6,12 +6,10 @@ types not listed pass through unchecked (they are the unknown keys BIP174 preser
 
 from __future__ import annotations
 
-import hashlib
-
 import coincurve
 
 from btcnode.consensus.errors import SerializationError
-from btcnode.consensus.hashes import hash160, ripemd160, sha256d
+from btcnode.consensus.hashes import hash160, ripemd160, sha256, sha256d
 from btcnode.consensus.serialize import ByteReader
 from btcnode.consensus.tx import Tx, TxOut
 from wallets._psbt_map import (
@@ -48,7 +46,7 @@ _EMPTY_KEY_TYPES_IN = {
 }
 _PREIMAGE_HASHES = {
     InputKey.RIPEMD160: (20, ripemd160),
-    InputKey.SHA256: (32, lambda b: hashlib.sha256(b).digest()),
+    InputKey.SHA256: (32, sha256),
     InputKey.HASH160: (20, hash160),
     InputKey.HASH256: (32, sha256d),
 }
