@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 
+import pytest
+
 from btcnode.consensus.block import Block, BlockHeader, merkle_root
 from btcnode.consensus.params import REGTEST
 from btcnode.consensus.pow import check_proof_of_work
@@ -16,6 +18,7 @@ from btcnode.node import Node
 from btcnode.p2p.config import P2PConfig
 from btcnode.p2p.control import ConnectionType
 from btcnode.p2p.effects import BanAddress, DisconnectPeer, Effect, SendMessage
+from btcnode.p2p.errors import MessageDecodeError
 from btcnode.p2p.messages import (
     PROTOCOL_VERSION,
     OutboundMessage,
@@ -24,6 +27,7 @@ from btcnode.p2p.messages import (
     VerackMessage,
     VersionMessage,
     WtxidRelayMessage,
+    decode_message,
 )
 from btcnode.p2p.netaddr import NetAddress, ServiceFlags
 from btcnode.p2p.peer import PeerAddress, PeerState
@@ -126,6 +130,13 @@ def disconnects(effects: Sequence[Effect]) -> list[DisconnectPeer]:
 
 def bans(effects: Sequence[Effect]) -> list[BanAddress]:
     return [e for e in effects if isinstance(e, BanAddress)]
+
+
+def decode_error(command: bytes, payload: bytes) -> MessageDecodeError:
+    """The error `decode_message` raises for a payload that must be refused."""
+    with pytest.raises(MessageDecodeError) as info:
+        decode_message(command, payload)
+    return info.value
 
 
 def grind(header: BlockHeader) -> BlockHeader:

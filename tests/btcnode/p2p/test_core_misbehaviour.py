@@ -7,7 +7,7 @@ import pytest
 
 from btcnode.consensus.block import Block
 from btcnode.p2p.control import ConnectionType
-from btcnode.p2p.errors import FramingError, MessageDecodeError
+from btcnode.p2p.errors import FramingError
 from btcnode.p2p.framing import FrameDecoder, encode_frame
 from btcnode.p2p.messages import (
     MAX_ADDR_TO_SEND,
@@ -20,7 +20,6 @@ from btcnode.p2p.messages import (
     HeadersMessage,
     MempoolMessage,
     PingMessage,
-    decode_message,
 )
 from btcnode.p2p.netaddr import NetAddress, TimedNetAddress
 from btcnode.p2p.processor import DEFAULT_MISBEHAVING_BANTIME
@@ -29,6 +28,7 @@ from tests.btcnode.p2p.corekit import (
     Harness,
     bad_pow,
     bans,
+    decode_error,
     disconnects,
     of_type,
     overpaying,
@@ -124,17 +124,11 @@ def test_unrequested_blocks_extending_the_tip_are_taken_others_ignored(
     assert h.node.chainstate.get_index(chain[3].hash) is None
 
 
-def _decode_error(command: bytes, payload: bytes) -> MessageDecodeError:
-    with pytest.raises(MessageDecodeError) as info:
-        decode_message(command, payload)
-    return info.value
-
-
 def test_an_inv_over_max_inv_sz_bans() -> None:
     h = Harness()
     h.handshake(1)
     payload = b"\xfd" + (MAX_INV_SZ + 1).to_bytes(2, "little") + bytes(36 * (MAX_INV_SZ + 1))
-    error = _decode_error(b"inv", payload)
+    error = decode_error(b"inv", payload)
     _banned_for(h, h.core.on_misbehaving(1, error, h.now), "oversize-count")
 
 

@@ -21,6 +21,7 @@ from btcnode.p2p import (
     NotFoundMessage,
     decode_message,
 )
+from tests.btcnode.p2p.corekit import decode_error
 
 GENESIS_HEADER = REGTEST.genesis.header.serialize()
 
@@ -44,12 +45,6 @@ def _locator_payload(count: int) -> bytes:
     return (70016).to_bytes(4, "little") + _compact(count) + hashes + bytes(32)
 
 
-def _decode_error(command: bytes, payload: bytes) -> MessageDecodeError:
-    with pytest.raises(MessageDecodeError) as info:
-        decode_message(command, payload)
-    return info.value
-
-
 @pytest.mark.parametrize(
     ("command", "score", "disconnect"),
     [(b"inv", 100, True), (b"getdata", 100, True), (b"notfound", 0, False)],
@@ -58,7 +53,7 @@ def test_inventory_of_50001_entries_is_refused(
     command: bytes, score: int, disconnect: bool
 ) -> None:
     payload = _inv_payload(MAX_INV_SZ + 1)
-    err = _decode_error(command, payload)
+    err = decode_error(command, payload)
     assert isinstance(err, CountLimitExceeded)
     assert (err.reason, err.command, err.payload_size) == ("oversize-count", command, len(payload))
     assert (err.field, err.count, err.limit) == ("inventory", 50_001, 50_000)
@@ -74,7 +69,7 @@ def test_inventory_of_50000_entries_is_accepted() -> None:
 
 def test_an_inventory_count_the_payload_cannot_hold_is_malformed_not_oversize() -> None:
     payload = _compact(MAX_INV_SZ + 1) + bytes(36)  # claims 50,001, carries one entry
-    err = _decode_error(b"inv", payload)
+    err = decode_error(b"inv", payload)
     assert type(err) is MessageDecodeError
     assert err.reason == "malformed-payload"
     assert err.debug == "count 50001 needs at least 1800036 bytes, 36 left"
@@ -84,7 +79,7 @@ def test_an_inventory_count_the_payload_cannot_hold_is_malformed_not_oversize() 
 @pytest.mark.parametrize("command", [b"getheaders", b"getblocks"])
 def test_a_locator_of_102_hashes_disconnects(command: bytes) -> None:
     payload = _locator_payload(MAX_LOCATOR_SZ + 1)
-    err = _decode_error(command, payload)
+    err = decode_error(command, payload)
     assert isinstance(err, CountLimitExceeded)
     assert (err.field, err.count, err.limit) == ("locator", 102, 101)
     assert err.command == command and err.payload_size == 4 + 1 + 102 * 32 + 32
@@ -100,7 +95,7 @@ def test_a_locator_of_101_hashes_is_accepted(cls: type[GetHeadersMessage]) -> No
 
 def test_headers_with_a_nonzero_tx_count_are_refused() -> None:
     payload = _compact(2) + GENESIS_HEADER + b"\x00" + GENESIS_HEADER + b"\x01"
-    err = _decode_error(b"headers", payload)
+    err = decode_error(b"headers", payload)
     assert err.reason == "headers-tx-count"
     assert (err.command, err.payload_size) == (b"headers", len(payload))
     assert err.debug == (
@@ -112,7 +107,7 @@ def test_headers_with_a_nonzero_tx_count_are_refused() -> None:
 
 def test_headers_of_2001_entries_are_misbehaviour() -> None:
     payload = _compact(MAX_HEADERS_RESULTS + 1) + (GENESIS_HEADER + b"\x00") * 2001
-    err = _decode_error(b"headers", payload)
+    err = decode_error(b"headers", payload)
     assert isinstance(err, CountLimitExceeded)
     assert (err.field, err.count, err.limit) == ("headers", 2001, 2000)
     assert err.discourage and err.disconnect
@@ -127,14 +122,14 @@ def test_headers_of_2000_entries_are_accepted() -> None:
 def test_addr_of_1001_entries_is_misbehaviour() -> None:
     entry = bytes(4) + bytes(8) + bytes(10) + b"\xff\xff" + bytes(4) + b"\x48\x0c"
     payload = _compact(MAX_ADDR_TO_SEND + 1) + entry * 1001
-    err = _decode_error(b"addr", payload)
+    err = decode_error(b"addr", payload)
     assert isinstance(err, CountLimitExceeded)
     assert (err.field, err.count, err.limit, err.score) == ("addresses", 1001, 1000, 100)
 
 
 def test_addrv2_of_1001_entries_is_misbehaviour() -> None:
     entry = bytes(4) + b"\x09" + b"\x01" + b"\x04" + bytes((10, 0, 0, 1)) + b"\x48\x0c"
-    err = _decode_error(b"addrv2", _compact(1001) + entry * 1001)
+    err = decode_error(b"addrv2", _compact(1001) + entry * 1001)
     assert isinstance(err, CountLimitExceeded)
     assert (err.command, err.count, err.limit, err.score) == (b"addrv2", 1001, 1000, 100)
 
@@ -154,7 +149,7 @@ def test_addrv2_of_1001_entries_is_misbehaviour() -> None:
     ],
 )
 def test_trailing_bytes_in_a_payload_are_refused(command: bytes, payload: bytes) -> None:
-    err = _decode_error(command, payload)
+    err = decode_error(command, payload)
     assert (err.reason, err.command, err.payload_size) == ("trailing-bytes", command, len(payload))
     assert err.debug == f"1 bytes after the message at offset {len(payload) - 1}"
     assert (err.score, err.disconnect) == (0, False)
@@ -174,7 +169,7 @@ def test_trailing_bytes_in_a_payload_are_refused(command: bytes, payload: bytes)
 def test_malformed_payloads_name_their_command(
     command: bytes, payload: bytes, fragment: str
 ) -> None:
-    err = _decode_error(command, payload)
+    err = decode_error(command, payload)
     assert (err.reason, err.command, err.payload_size) == (
         "malformed-payload",
         command,
