@@ -37,7 +37,7 @@ from btcnode.p2p.errors import P2PMisuse, PeerMisbehaving
 from btcnode.p2p.messages import Message
 from btcnode.p2p.peer import PeerAddress
 from btcnode.p2p.processor import NetProcessor
-from common.net._backoff import Backoff
+from common.net import Backoff
 
 __all__ = ["PeerManager", "as_peer_control"]
 

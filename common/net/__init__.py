@@ -6,11 +6,14 @@
 - `SimNetwork` is the deterministic network of the simulator (no asyncio, all randomness from
   one seeded rng); `SimTransport` puts the `Transport` protocol on top of it.
 
+`Backoff` is the doubling, jittered reconnect delay every dialler uses.
+
 Payloads are opaque bytes of at most `max_msg_bytes` (`MAX_MSG_BYTES_DEFAULT`, 4 MiB).
 """
 
 from common.net._aiohttp_transport import AiohttpTransport
 from common.net._auth import ClusterAuth
+from common.net._backoff import Backoff
 from common.net._errors import AuthError, DecodeError, MessageTooLarge, NetError, RejectReason
 from common.net._peer_link import PEER_PATH
 from common.net._ports import free_tcp_ports
@@ -23,6 +26,7 @@ __all__ = [
     "PEER_PATH",
     "AiohttpTransport",
     "AuthError",
+    "Backoff",
     "ClusterAuth",
     "DecodeError",
     "Envelope",
