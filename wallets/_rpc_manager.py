@@ -136,11 +136,15 @@ class WalletManager:
                 f"Wallet file verification failed. Failed to load database path '{path}'. "
                 "Path does not exist.",
             )
+        wallet = Wallet.open(path, self.params)
         try:
-            wallet = Wallet.open(path, self.params, UNENCRYPTED_PLACEHOLDER)
+            wallet.unlock(UNENCRYPTED_PLACEHOLDER)
             encrypted = False
         except WrongPassphrase:
-            wallet, encrypted = Wallet.open(path, self.params), True
+            encrypted = True
+        except BaseException:
+            wallet.close()
+            raise
         self.loaded[name] = LoadedWallet(name, path, wallet, encrypted)
 
     def unload(self, name: str) -> None:
@@ -188,9 +192,8 @@ class WalletManager:
         return entry
 
     def lock(self, entry: LoadedWallet) -> None:
-        """Forget the keys: reopen the wallet without its password."""
-        entry.wallet.close()
-        entry.wallet = Wallet.open(entry.path, self.params)
+        """Forget the keys; the wallet stays open (and keeps its mempool cache)."""
+        entry.wallet.lock()
         entry.unlocked_until = 0
 
     def unlock(self, entry: LoadedWallet, passphrase: str, until: int) -> None:

@@ -193,6 +193,10 @@ class Wallet(CloseOnExit):
         """Decrypt the keystore so the wallet can sign; checks it is this wallet's seed."""
         self._accounts = unlock_accounts(self.datadir, self.state, password, bip39_passphrase)
 
+    def lock(self) -> None:
+        """Forget the private keys; the wallet stays open, watching and building PSBTs."""
+        self._accounts = {}
+
     @property
     def params(self) -> ChainParams:
         return self.state.params
@@ -202,7 +206,7 @@ class Wallet(CloseOnExit):
         return bool(self._accounts)
 
     def close(self) -> None:
-        self._accounts = {}
+        self.lock()
         self.state.store.close()
 
     # -- addresses and labels -------------------------------------------------------------
