@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from btcnode.address import address_for_script
-from btcnode.consensus.tx import OutPoint
+from btcnode.consensus.tx import OutPoint, Tx
 from wallets._records import TxStatus, WalletTx
 from wallets._spend import coin_is_mature, is_trusted
 from wallets.accounts import AddressType
@@ -145,7 +145,7 @@ def _entry(state: WalletState, wtx: WalletTx) -> HistoryEntry:
     received = sum(o.value for o in tx.vout if o.script_pubkey in state.by_script)
     sent = sum(c.value for c in wtx.spent)
     fee = sent - sum(o.value for o in tx.vout) if len(wtx.spent) == len(tx.vin) else None
-    label = _label_of(state, wtx)
+    label = _label_of(state, tx)
     confirmations = 0 if wtx.height is None else state.tip_height - wtx.height + 1
     time = wtx.block_time if wtx.block_time is not None else wtx.first_seen
     return HistoryEntry(
@@ -153,10 +153,12 @@ def _entry(state: WalletState, wtx: WalletTx) -> HistoryEntry:
     )
 
 
-def _label_of(state: WalletState, wtx: WalletTx) -> str:
+def _label_of(state: WalletState, tx: Tx) -> str:
     """The label of its first output address that has one (ours or a payee's), change
     aside: change says nothing about what a payment was for."""
-    for out in wtx.tx.vout:
+    if not state.labels:
+        return ""
+    for out in tx.vout:
         record = state.by_script.get(out.script_pubkey)
         if record is not None and record.change:
             continue
