@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from btcnode.consensus.errors import ChainError
+from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.params import COIN
 from btcnode.mempool.feerate import FeeRate
 from btcnode.rpc.errors import RpcError, RpcErrorCode
@@ -24,7 +25,6 @@ __all__ = [
     "NodeUnavailable",
     "WrongChain",
     "call_node",
-    "display_hex",
     "estimate_fee_rate",
     "from_display_hex",
 ]
@@ -59,13 +59,9 @@ class WrongChain(WalletInputError):
     def __init__(self, network: str, expected: bytes, found: bytes) -> None:
         self.network, self.expected, self.found = network, expected, found
         super().__init__(
-            f"the node is not on {network}: its genesis block is {display_hex(found)}, "
-            f"expected {display_hex(expected)}"
+            f"the node is not on {network}: its genesis block is {hash256_hex(found)}, "
+            f"expected {hash256_hex(expected)}"
         )
-
-
-def display_hex(hash_: bytes) -> str:
-    return hash_[::-1].hex()
 
 
 def from_display_hex(text: Any) -> bytes:

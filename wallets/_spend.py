@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 import coincurve
 
 from btcnode.address import AddressError, script_for_address
+from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.tx import OutPoint, Tx, TxOut
 from wallets._records import Coin, TxStatus
 from wallets.accounts import CHANGE, AddressType, address_key
@@ -57,7 +58,7 @@ class InvalidAddress(WalletInputError):
 class UnknownTransaction(WalletInputError):
     def __init__(self, txid: bytes) -> None:
         self.txid = txid
-        super().__init__(f"transaction {txid[::-1].hex()} is not in this wallet")
+        super().__init__(f"transaction {hash256_hex(txid)} is not in this wallet")
 
 
 class WalletLocked(WalletMisuse):
@@ -150,15 +151,15 @@ def bump_request(state: WalletState, txid: bytes) -> BumpRequest:
     if wtx is None:
         raise UnknownTransaction(txid)
     if wtx.status is not TxStatus.UNCONFIRMED:
-        raise NotReplaceable(txid[::-1].hex(), f"it is {wtx.status.value}")
+        raise NotReplaceable(hash256_hex(txid), f"it is {wtx.status.value}")
     tx = wtx.tx
     spenders = (state.spender.get(OutPoint(txid, n)) for n in range(len(tx.vout)))
     children = tuple(sorted({child for child in spenders if child is not None}))
     if children:  # Core's feebumper: "Transaction has descendants in the wallet"
-        raise HasWalletDescendants(txid[::-1].hex(), children)
+        raise HasWalletDescendants(hash256_hex(txid), children)
     by_outpoint: dict[OutPoint, Coin] = {c.outpoint: c for c in wtx.spent}
     if any(txin.prevout not in by_outpoint for txin in tx.vin):
-        raise NotReplaceable(txid[::-1].hex(), "it spends coins that are not the wallet's")
+        raise NotReplaceable(hash256_hex(txid), "it spends coins that are not the wallet's")
     spent = tuple(spendable(state, by_outpoint[txin.prevout]) for txin in tx.vin)
     change_index = None
     for n, out in enumerate(tx.vout):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from btcnode.address import address_for_script
+from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.tx import OutPoint, Tx
 from wallets._records import TxStatus, WalletTx
 from wallets._spend import coin_is_mature, is_trusted
@@ -77,7 +78,7 @@ class HistoryEntry:
 
     @property
     def txid_hex(self) -> str:
-        return self.txid[::-1].hex()
+        return hash256_hex(self.txid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ class SendResult:
 
     @property
     def txid_hex(self) -> str:
-        return self.txid[::-1].hex()
+        return hash256_hex(self.txid)
 
 
 def balance_of(state: WalletState) -> Balance:

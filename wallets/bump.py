@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.tx import Tx
 from btcnode.mempool.feerate import FeeRate
 from btcnode.mempool.policy import DEFAULT_INCREMENTAL_RELAY_FEE
@@ -68,7 +69,7 @@ class HasWalletDescendants(NotReplaceable):
 
     def __init__(self, txid_hex: str, descendants: tuple[bytes, ...]) -> None:
         self.descendants = descendants
-        children = ", ".join(t[::-1].hex() for t in descendants)
+        children = ", ".join(hash256_hex(t) for t in descendants)
         super().__init__(
             txid_hex, f"it has descendants in the wallet ({children}); bump those instead"
         )
@@ -120,7 +121,7 @@ def original_fee(request: BumpRequest) -> int:
 
 
 def _check_replaceable(request: BumpRequest) -> None:
-    txid = request.original.txid[::-1].hex()
+    txid = hash256_hex(request.original.txid)
     if request.confirmed:
         raise NotReplaceable(txid, "it is already confirmed")
     if not any(txin.sequence <= MAX_BIP125_RBF_SEQUENCE for txin in request.original.vin):

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from btcnode.consensus.block import Block
+from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.tx import Tx
 from btcnode.rpc.errors import RpcErrorCode
 from wallets._ledger import apply_tx, connect_block, disconnect_block, undo_tx
@@ -33,7 +34,6 @@ from wallets._node import (
     NodeUnavailable,
     WrongChain,
     call_node,
-    display_hex,
     from_display_hex,
 )
 from wallets._records import TxStatus, WalletTx
@@ -159,7 +159,7 @@ def _fetch_block(node: NodeClient, height: int) -> tuple[bytes, bytes] | None:
     block_hash = _block_hash(node, height)
     if block_hash is None:
         return None
-    return block_hash, bytes.fromhex(call_node(node, "getblock", display_hex(block_hash), 0))
+    return block_hash, bytes.fromhex(call_node(node, "getblock", hash256_hex(block_hash), 0))
 
 
 def _scan_forward(
@@ -191,7 +191,7 @@ def _connect_fetched(
     match = _scan_with_gap(state, raw)
     if match.block_hash != block_hash:
         raise WalletError(
-            f"the node sent block {display_hex(match.block_hash)} for height {height}"
+            f"the node sent block {hash256_hex(match.block_hash)} for height {height}"
         )
     if state.cursor is not None and match.prev_hash != state.cursor[1]:
         state.discard()
@@ -220,7 +220,7 @@ def _sync_mempool(
     for txid in mempool - cache.keys():
         try:
             cache[txid] = Tx.deserialize(
-                bytes.fromhex(call_node(node, "getrawtransaction", display_hex(txid)))
+                bytes.fromhex(call_node(node, "getrawtransaction", hash256_hex(txid)))
             )
         except NodeRefused:
             continue  # left the mempool since getrawmempool
