@@ -22,16 +22,6 @@ from btcnode.consensus.coins import Coin
 from btcnode.consensus.tx import OutPoint
 from common.store.api import Store, WriteBatch
 
-MAX_SCRIPT_SIZE = 10_000  # Core's script.h: a larger script can never be spent
-OP_RETURN = 0x6A
-
-
-def is_unspendable(script_pubkey: bytes) -> bool:
-    """Core's CScript::IsUnspendable: such outputs never enter the UTXO set."""
-    return (bool(script_pubkey) and script_pubkey[0] == OP_RETURN) or len(
-        script_pubkey
-    ) > MAX_SCRIPT_SIZE
-
 
 class StoredCoins:
     """The UTXO set (a `UtxoView`): the stored coins with the unflushed changes on top.

@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from btcnode.chain.coinsview import BlockCoinsView, is_unspendable
+from btcnode.chain.coinsview import BlockCoinsView
 from btcnode.chain.encoding import BlockUndo, CorruptChainstate
 from btcnode.chain.scriptcheck import ScriptChecker, ScriptCheckSession
 from btcnode.consensus.block import Block
@@ -53,6 +53,7 @@ from btcnode.consensus.fastchecks import (
 from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.params import ChainParams
 from btcnode.consensus.script.errors import ScriptError
+from btcnode.consensus.script.ops import is_unspendable
 from btcnode.consensus.sequence_locks import sequence_locks
 from btcnode.consensus.tx import OutPoint, Tx
 

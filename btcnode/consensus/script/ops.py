@@ -152,9 +152,13 @@ def witness_program(script_pubkey: bytes) -> tuple[int, bytes] | None:
     return decode_small_int(first), script_pubkey[2:]
 
 
+_OP_RETURN_BYTE = int(Op.OP_RETURN)  # a plain int: comparing with the enum member costs 2x
+
+
 def is_unspendable(script_pubkey: bytes) -> bool:
-    """OP_RETURN outputs and oversize scripts can never be spent (Core's IsUnspendable)."""
-    return (len(script_pubkey) > 0 and script_pubkey[0] == Op.OP_RETURN) or len(
+    """OP_RETURN outputs and oversize scripts can never be spent (Core's IsUnspendable).
+    Runs for every output of every connected block."""
+    return (bool(script_pubkey) and script_pubkey[0] == _OP_RETURN_BYTE) or len(
         script_pubkey
     ) > MAX_SCRIPT_SIZE
 
