@@ -11,9 +11,7 @@ import ipaddress
 from btcnode.p2p.control import BanEntry
 from btcnode.p2p.errors import P2PMisuse
 
-__all__ = ["DEFAULT_BAN_SECONDS", "BanList", "normalize_host"]
-
-DEFAULT_BAN_SECONDS = 24 * 60 * 60  # Core's setban default bantime (DEFAULT_MISBEHAVING_BANTIME)
+__all__ = ["BanList", "normalize_host"]
 
 
 def normalize_host(address: str) -> str:

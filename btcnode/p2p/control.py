@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 __all__ = [
+    "DEFAULT_MISBEHAVING_BANTIME",
     "AddNodeCommand",
     "BanEntry",
     "ConnectionCounts",
@@ -20,6 +21,11 @@ __all__ = [
     "PeerControl",
     "PeerInfo",
 ]
+
+
+# Core's banman.h: how long a misbehaving address is banned, and the bantime of setban when
+# none (0) is given. The peer manager, its ban list and the setban RPC all use this one value.
+DEFAULT_MISBEHAVING_BANTIME = 24 * 60 * 60
 
 
 class ConnectionType(enum.Enum):

@@ -20,11 +20,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from btcnode.node import Node, NodeEvent
-from btcnode.p2p._bans import DEFAULT_BAN_SECONDS, BanList, normalize_host
+from btcnode.p2p._bans import BanList, normalize_host
 from btcnode.p2p._connection import STREAM_BUFFER_LIMIT, Connection
 from btcnode.p2p._peerinfo import peer_info
 from btcnode.p2p.config import P2PConfig, parse_host_port
 from btcnode.p2p.control import (
+    DEFAULT_MISBEHAVING_BANTIME,
     AddNodeCommand,
     BanEntry,
     ConnectionCounts,
@@ -316,7 +317,7 @@ class PeerManager:
         if self._bans.contains(address):
             raise P2PMisuse("Error: IP/Subnet already banned")
         now = self._clock()
-        seconds = ban_seconds if ban_seconds > 0 else DEFAULT_BAN_SECONDS
+        seconds = ban_seconds if ban_seconds > 0 else DEFAULT_MISBEHAVING_BANTIME
         self._ban(address, int(now) + seconds, "manually added")
 
     def clear_banned(self) -> None:

@@ -24,7 +24,7 @@ from btcnode.node import Node, NodeEvent
 from btcnode.p2p import addr, announce, handshake, relay, sync
 from btcnode.p2p.chainview import HeaderChain
 from btcnode.p2p.config import P2PConfig
-from btcnode.p2p.control import ConnectionType
+from btcnode.p2p.control import DEFAULT_MISBEHAVING_BANTIME, ConnectionType
 from btcnode.p2p.download import BlockDownload
 from btcnode.p2p.effects import BanAddress, DisconnectPeer, Effect, SendMessage
 from btcnode.p2p.errors import DISCOURAGE_SCORE, P2PMisuse, PeerMisbehaving
@@ -38,11 +38,10 @@ from btcnode.p2p.messages import (
 from btcnode.p2p.peer import Handshake, PeerAddress, PeerState, is_local_host
 from btcnode.p2p.relay import TxRelay
 
-__all__ = ["DEFAULT_MISBEHAVING_BANTIME", "PRE_HANDSHAKE_SCORE", "NetProcessor", "NonceSource"]
+__all__ = ["PRE_HANDSHAKE_SCORE", "NetProcessor", "NonceSource"]
 
 log = logging.getLogger("btcnode.p2p")
 
-DEFAULT_MISBEHAVING_BANTIME = 24 * 60 * 60  # Core's banman.h: a discouraged address, 24 h
 PRE_HANDSHAKE_SCORE = 1  # Core (<= 0.20): Misbehaving(1) for a message before the handshake
 
 # What may arrive between version and verack (BIP339, BIP155); anything else is premature.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from btcnode.p2p.control import AddNodeCommand, BanEntry, PeerInfo
+from btcnode.p2p.control import DEFAULT_MISBEHAVING_BANTIME, AddNodeCommand, BanEntry, PeerInfo
 from btcnode.p2p.errors import P2PMisuse
 from btcnode.p2p.messages import PROTOCOL_VERSION
 from btcnode.p2p.netaddr import ServiceFlags
@@ -27,7 +27,6 @@ CATEGORY = "network"
 CLIENT_VERSION = 10000  # this node's version number in Core's encoding (0.1.0)
 SUBVERSION = "/opentrust-btcnode:0.1.0/"  # the P2P layer's default user agent
 LOCAL_SERVICES = ServiceFlags.NODE_NETWORK | ServiceFlags.NODE_WITNESS
-DEFAULT_BAN_SECONDS = 24 * 60 * 60  # Core's DEFAULT_MISBEHAVING_BANTIME when bantime is 0
 _SERVICE_NAMES: dict[int, str] = {
     ServiceFlags.NODE_NETWORK: "NETWORK",
     ServiceFlags.NODE_BLOOM: "BLOOM",
@@ -237,7 +236,9 @@ def setban(call: Call) -> Any:
     now = ctx.clock()
     if absolute and ban_time < now:
         raise RpcError(RpcErrorCode.INVALID_PARAMETER, "Error: Absolute timestamp is in the past")
-    seconds = ban_time - now if absolute else (ban_time if ban_time > 0 else DEFAULT_BAN_SECONDS)
+    seconds = (
+        ban_time - now if absolute else (ban_time if ban_time > 0 else DEFAULT_MISBEHAVING_BANTIME)
+    )
     ctx.peers.set_ban(host, True, seconds)
     return None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from btcnode.consensus.block import Block
-from btcnode.p2p.control import ConnectionType
+from btcnode.p2p.control import DEFAULT_MISBEHAVING_BANTIME, ConnectionType
 from btcnode.p2p.errors import FramingError
 from btcnode.p2p.framing import FrameDecoder, encode_frame
 from btcnode.p2p.messages import (
@@ -22,7 +22,6 @@ from btcnode.p2p.messages import (
     PingMessage,
 )
 from btcnode.p2p.netaddr import NetAddress, TimedNetAddress
-from btcnode.p2p.processor import DEFAULT_MISBEHAVING_BANTIME
 from tests.btcnode.p2p.corekit import (
     REMOTE,
     Harness,
