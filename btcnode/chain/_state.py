@@ -8,7 +8,6 @@ from btcnode.chain.active import ActiveChain
 from btcnode.chain.blockstore import BlockStore
 from btcnode.chain.coinsview import StoredCoins
 from btcnode.chain.connect import PreparedConnect
-from btcnode.chain.encoding import BlockUndo
 from btcnode.chain.forkchoice import Candidates
 from btcnode.chain.index import BlockIndex, BlockNode
 from btcnode.chain.layout import index_key
@@ -79,7 +78,7 @@ class ChainData:
         # Write-back state, written by `flushing.flush` with the tip in one synced batch:
         # the undo data and index records of blocks connected since the last flush.
         self.flush_policy = flush_policy
-        self.pending_undo: dict[bytes, BlockUndo] = {}
+        self.pending_undo: dict[bytes, bytes] = {}  # block hash -> encoded undo data
         self.pending_undo_coins = 0
         self.pending_index: dict[BlockNode, None] = {}  # insertion-ordered set
         self.unflushed_blocks = 0

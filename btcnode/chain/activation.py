@@ -129,7 +129,7 @@ def connect_tip(data: ChainData, node: BlockNode) -> Block:
     prepared = _take_prepared(data, node)
     result = finish_connect(prepared)
     data.coins.apply(prepared.view.changes)
-    data.pending_undo[node.hash] = result.undo
+    data.pending_undo[node.hash] = result.undo_bytes
     data.pending_undo_coins += result.inputs
     node.status = with_validity(node.status | StatusFlag.HAVE_UNDO, Validity.SCRIPTS)
     data.pending_index[node] = None
@@ -155,10 +155,9 @@ def disconnect_tip(data: ChainData) -> Block:
 
 def _undo_of(data: ChainData, node: BlockNode) -> BlockUndo:
     """The undo data of an active block: unflushed, or stored."""
-    pending = data.pending_undo.get(node.hash)
-    if pending is not None:
-        return pending
-    raw_undo = data.store.get(undo_key(node.hash))
+    raw_undo = data.pending_undo.get(node.hash)
+    if raw_undo is None:
+        raw_undo = data.store.get(undo_key(node.hash))
     if raw_undo is None:
         raise CorruptChainstate(f"no undo data for active block {node.header.hash_hex}")
     return decode_block_undo(raw_undo)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from btcnode.chain.coinsview import BlockCoinsView
-from btcnode.chain.encoding import BlockUndo, CorruptChainstate
+from btcnode.chain.encoding import BlockUndo, CorruptChainstate, encode_block_undo
 from btcnode.chain.scriptcheck import ScriptChecker, ScriptCheckSession
 from btcnode.consensus.block import Block
 from btcnode.consensus.checks import MAX_BLOCK_SIGOPS_COST, money_range
@@ -73,7 +73,7 @@ class BlockContext:
 
 @dataclass(frozen=True, slots=True)
 class ConnectResult:
-    undo: BlockUndo
+    undo_bytes: bytes  # the spent coins, `encode_block_undo`d as the flush stores them
     fees: int
     inputs: int  # number of inputs whose scripts were checked
 
@@ -125,6 +125,10 @@ def finish_connect(prepared: PreparedConnect) -> ConnectResult:
     try:
         fees = _check_transactions(block, ctx, coins, prepared.missing_at, prepared.flags)
         check_coinbase_value(block, fees, ctx.height, ctx.params)
+        undo = cast(BlockUndo, tuple(coins))  # complete: no coin was missing
+        # Encoded now, while a parallel checker's workers verify the scripts, rather than
+        # in the flush, when nothing else runs.
+        undo_bytes = encode_block_undo(undo)
     except BaseException:
         prepared.abandon()
         raise
@@ -132,8 +136,7 @@ def finish_connect(prepared: PreparedConnect) -> ConnectResult:
         prepared.session.finish()
     except ScriptError as err:
         raise BlockValidationError(err.reject_reason, err.debug) from err
-    undo = cast(BlockUndo, tuple(coins))  # complete: no coin was missing
-    return ConnectResult(undo, fees, sum(len(tx_coins) for tx_coins in undo))
+    return ConnectResult(undo_bytes, fees, sum(len(tx_coins) for tx_coins in undo))
 
 
 def _spend_and_add(

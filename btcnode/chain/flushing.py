@@ -14,7 +14,6 @@ the cache is estimated to exceed `max_cache_bytes`.
 from __future__ import annotations
 
 from btcnode.chain._state import DEFAULT_MAX_CACHE_BYTES, ChainData, FlushPolicy
-from btcnode.chain.encoding import encode_block_undo
 from btcnode.chain.layout import TIP_KEY, index_key, undo_key
 from common.store.api import WriteBatch
 
@@ -47,7 +46,7 @@ def flush(data: ChainData) -> None:
     batch = WriteBatch()
     data.coins.write_to(batch)
     for block_hash, undo in data.pending_undo.items():
-        batch.put(undo_key(block_hash), encode_block_undo(undo))
+        batch.put(undo_key(block_hash), undo)
     for node in data.pending_index:
         batch.put(index_key(node.hash), node.record().encode())
     data.add_dirty_index(batch)
