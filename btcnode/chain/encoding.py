@@ -44,10 +44,20 @@ class CorruptChainstate(ChainError):
 _ONE_BYTE = [bytes((i,)) for i in range(0x80)]  # the common case, without building anything
 
 
+_TWO_BYTES_END = 0x4080  # values below take at most two bytes
+_THREE_BYTES_END = 0x204080  # ... at most three: heights and most compressed amounts
+
+
 def ser_varint(n: int) -> bytes:
     """Core's WriteVarInt of a value in [0, 2**64)."""
     if 0 <= n < 0x80:
         return _ONE_BYTE[n]
+    # The general loop below, unrolled for the lengths coins and undo data are made of.
+    if 0 <= n < _TWO_BYTES_END:
+        return bytes((((n >> 7) - 1) | 0x80, n & 0x7F))
+    if 0 <= n < _THREE_BYTES_END:
+        high = (n >> 7) - 1
+        return bytes((((high >> 7) - 1) | 0x80, (high & 0x7F) | 0x80, n & 0x7F))
     if not 0 <= n <= MAX_U64:
         raise ValueError(f"VARINT value out of range: {n}")
     out = bytearray((n & 0x7F,))

@@ -73,6 +73,23 @@ def test_varint_round_trips_every_width() -> None:
         assert read_varint(ByteReader(ser_varint(value))) == value
 
 
+def _core_write_varint(n: int) -> bytes:
+    """Core's WriteVarInt loop, written out: the reference for the unrolled short forms."""
+    out = [n & 0x7F]
+    while n > 0x7F:
+        n = (n >> 7) - 1
+        out.append((n & 0x7F) | 0x80)
+    return bytes(reversed(out))
+
+
+def test_varint_short_forms_match_the_general_loop_at_every_length_boundary() -> None:
+    edges = [0x7F, 0x80, 0x407F, 0x4080, 0x20407F, 0x204080, 0x1020407F, 0x10204080]
+    values = [edge + d for edge in edges for d in (-2, -1, 0, 1, 2)]
+    values += list(range(0x4000, 0x4200)) + list(range(0x204000, 0x204200))
+    for value in values:
+        assert ser_varint(value) == _core_write_varint(value), value
+
+
 @pytest.mark.parametrize(("amount", "compressed"), AMOUNT_VECTORS)
 def test_amount_compression_matches_core(amount: int, compressed: int) -> None:
     assert compress_amount(amount) == compressed
