@@ -38,6 +38,7 @@ _P2WPKH_HEAD = b"\x00\x14"
 _COMPRESSED_PUBKEY_BYTES = 33
 _MIN_SIG_BYTES, _MAX_SIG_BYTES = 9, 73  # BIP66 bounds, hash type byte included
 _I64 = struct.Struct("<q")
+_WITNESS = int(ScriptFlags.WITNESS)
 
 
 class _RawTx:
@@ -48,19 +49,25 @@ class _RawTx:
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
         segwit = raw[4] == 0 and raw[5] == 1
-        count, pos = read_compact_at(raw, 6 if segwit else 4)
+        pos = 6 if segwit else 4
+        count = raw[pos]
+        count, pos = (count, pos + 1) if count < 0xFD else read_compact_at(raw, pos)
         inputs = []
         for _ in range(count):
-            script_start = pos + 36
-            size, script_start = read_compact_at(raw, script_start)
-            inputs.append((pos, script_start, script_start + size))
-            pos = script_start + size + 4
+            script_start = pos + 37
+            size = raw[script_start - 1]
+            if size >= 0xFD:
+                size, script_start = read_compact_at(raw, script_start - 1)
+            pos = script_start + size
+            inputs.append((script_start - 37, script_start, pos))
+            pos += 4
         self.inputs = inputs
         outputs_start = pos
-        count, pos = read_compact_at(raw, pos)
+        count = raw[pos]
+        count, pos = (count, pos + 1) if count < 0xFD else read_compact_at(raw, pos)
         for _ in range(count):
-            size, pos = read_compact_at(raw, pos + 8)
-            pos += size
+            size = raw[pos + 8]
+            pos = pos + 9 + size if size < 0xFD else sum(read_compact_at(raw, pos + 8))
         self.outputs = (outputs_start, pos)  # the output count and every output
         self.witnesses: list[list[bytes]] = []
         if segwit:
@@ -183,7 +190,7 @@ def unproven_inputs(raw_tx: bytes, spent_outputs: Sequence[TxOut], flags: int) -
         tx = _RawTx(raw_tx)
         if len(tx.inputs) != len(spent_outputs):
             return list(range(len(spent_outputs)))
-        witness_on = bool(flags & ScriptFlags.WITNESS)
+        witness_on = int(flags) & _WITNESS
         left = []
         for n_in, spent in enumerate(spent_outputs):
             script = spent.script_pubkey
