@@ -10,7 +10,9 @@ so that an invalid transaction can still be decoded and reported with Core's rej
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from btcnode.consensus.errors import SerializationError
 from btcnode.consensus.hashes import hash256_hex, sha256d
@@ -208,6 +210,86 @@ class Tx:
 _RawInput = tuple[bytes, int, bytes, int]  # txid, index, script_sig, sequence
 
 
+# -- decoded values, built without the dataclass constructors --------------------------------
+#
+# A frozen dataclass's __init__ writes each field through object.__setattr__ and then runs
+# __post_init__'s range checks; a block of 2,000 transactions builds about 12,000 of these
+# values. What the decoder reads is in range by construction (u32/i32 fields, 32-byte
+# txids), so it writes the slots directly: the same objects, about twice as fast to build.
+
+
+def _slot_writer(cls: type, name: str) -> Callable[[object, object], None]:
+    return cast(Callable[[object, object], None], cls.__dict__[name].__set__)
+
+
+_new = object.__new__
+_OUTPOINT_TXID, _OUTPOINT_N = _slot_writer(OutPoint, "txid"), _slot_writer(OutPoint, "n")
+_TXOUT_VALUE = _slot_writer(TxOut, "value")
+_TXOUT_SCRIPT = _slot_writer(TxOut, "script_pubkey")
+_TXIN_FIELDS = tuple(
+    _slot_writer(TxIn, name) for name in ("prevout", "script_sig", "sequence", "witness")
+)
+_TX_FIELDS = tuple(
+    _slot_writer(Tx, name)
+    for name in (
+        "version",
+        "vin",
+        "vout",
+        "lock_time",
+        "_txid",
+        "_wtxid",
+        "_sizes",
+        "_legacy_sigops",
+    )
+)
+
+
+def _decoded_txout(value: int, script_pubkey: bytes) -> TxOut:
+    out = _new(TxOut)
+    _TXOUT_VALUE(out, value)
+    _TXOUT_SCRIPT(out, script_pubkey)
+    return out
+
+
+def _decoded_txin(
+    txid: bytes, n: int, script_sig: bytes, sequence: int, witness: tuple[bytes, ...]
+) -> TxIn:
+    prevout = _new(OutPoint)
+    _OUTPOINT_TXID(prevout, txid)
+    _OUTPOINT_N(prevout, n)
+    txin = _new(TxIn)
+    set_prevout, set_script_sig, set_sequence, set_witness = _TXIN_FIELDS
+    set_prevout(txin, prevout)
+    set_script_sig(txin, script_sig)
+    set_sequence(txin, sequence)
+    set_witness(txin, witness)
+    return txin
+
+
+def _decoded_tx(
+    version: int,
+    vin: tuple[TxIn, ...],
+    vout: tuple[TxOut, ...],
+    lock_time: int,
+    ids: tuple[bytes, bytes],
+    sizes: tuple[int, int],
+) -> Tx:
+    """A `Tx` with its txid and wtxid (`ids`) and its base and total sizes known."""
+    tx = _new(Tx)
+    set_version, set_vin, set_vout, set_lock_time, set_txid, set_wtxid, set_sizes, set_sigops = (
+        _TX_FIELDS
+    )
+    set_version(tx, version)
+    set_vin(tx, vin)
+    set_vout(tx, vout)
+    set_lock_time(tx, lock_time)
+    set_txid(tx, ids[0])
+    set_wtxid(tx, ids[1])
+    set_sizes(tx, sizes)
+    set_sigops(tx, None)
+    return tx
+
+
 def _decode_tx(buf: bytes, pos: int, allow_witness: bool) -> tuple[Tx, int]:
     start = pos
     (version,) = _I32.unpack_from(buf, pos)
@@ -235,23 +317,18 @@ def _decode_tx(buf: bytes, pos: int, allow_witness: bool) -> tuple[Tx, int]:
     pos += 4
     if witnesses:
         vin = tuple(
-            TxIn(OutPoint(txid, n), script_sig, sequence, stack)
+            _decoded_txin(txid, n, script_sig, sequence, stack)
             for (txid, n, script_sig, sequence), stack in zip(raw_inputs, witnesses, strict=True)
         )
-    else:
-        vin = tuple(TxIn(OutPoint(txid, n), ss, seq) for txid, n, ss, seq in raw_inputs)
-    tx = Tx(version, vin, outputs, lock_time)
-    if witnesses:
         stripped = buf[start : start + 4] + buf[start + 6 : body_end] + buf[pos - 4 : pos]
-        object.__setattr__(tx, "_txid", sha256d(stripped))
-        object.__setattr__(tx, "_wtxid", sha256d(buf[start:pos]))
-        object.__setattr__(tx, "_sizes", (len(stripped), pos - start))
+        sizes = (len(stripped), pos - start)
+        ids = (sha256d(stripped), sha256d(buf[start:pos]))
     else:
+        vin = tuple(_decoded_txin(txid, n, ss, seq, ()) for txid, n, ss, seq in raw_inputs)
         txid = sha256d(buf[start:pos])
-        object.__setattr__(tx, "_txid", txid)
-        object.__setattr__(tx, "_wtxid", txid)
-        object.__setattr__(tx, "_sizes", (pos - start, pos - start))
-    return tx, pos
+        ids = (txid, txid)
+        sizes = (pos - start, pos - start)
+    return _decoded_tx(version, vin, outputs, lock_time, ids, sizes), pos
 
 
 def _decode_count(buf: bytes, pos: int, min_item_bytes: int) -> tuple[int, int]:
@@ -302,7 +379,7 @@ def _decode_outputs(buf: bytes, pos: int) -> tuple[tuple[TxOut, ...], int]:
     for _ in range(count):
         (value,) = _I64.unpack_from(buf, pos)
         script, pos = _decode_bytes(buf, pos + 8)
-        out.append(TxOut(value, script))
+        out.append(_decoded_txout(value, script))
     return tuple(out), pos
 
 
