@@ -75,11 +75,12 @@ class StoredCoins:
     def write_to(self, batch: WriteBatch) -> None:
         """Put every unflushed change into `batch` and forget it (the caller writes `batch`
         before anything else reads the store)."""
-        for key, coin in self._pending.items():
-            if coin is None:
-                batch.delete(key)
-            else:
-                batch.put(key, encode_coin(coin))
+        pending = self._pending
+        batch.put_many(
+            [(key, encode_coin(coin)) for key, coin in pending.items() if coin is not None]
+        )
+        for key in [key for key, coin in pending.items() if coin is None]:
+            batch.delete(key)
         self._pending = {}
         self._fresh = set()
 

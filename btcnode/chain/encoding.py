@@ -189,7 +189,12 @@ def _coin_code(coin: Coin) -> int:
 
 def encode_coin(coin: Coin) -> bytes:
     """A coin as stored under its outpoint key (Core's Coin::Serialize)."""
-    return ser_varint(_coin_code(coin)) + ser_txout_compressed(coin.out)
+    out = coin.out  # ser_txout_compressed, inline: a flush encodes every new coin
+    return (
+        ser_varint(_coin_code(coin))
+        + ser_varint(compress_amount(out.value))
+        + compress_script(out.script_pubkey)
+    )
 
 
 def decode_coin(buf: bytes) -> Coin:

@@ -8,7 +8,7 @@ key and value added (a delete counts its key).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from common.store._errors import check_bytes
 
@@ -33,6 +33,18 @@ class WriteBatch:
         check_bytes("value", value)
         self._ops.append((key, value))
         self._byte_size += len(key) + len(value)
+
+    def put_many(self, items: Iterable[tuple[bytes, bytes]]) -> None:
+        """Add a put per `(key, value)`, in order; all of them, or none if one is not bytes."""
+        ops = list(items)
+        size = 0
+        for key, value in ops:
+            if not (isinstance(key, bytes) and isinstance(value, bytes)):
+                check_bytes("key", key)
+                check_bytes("value", value)
+            size += len(key) + len(value)
+        self._ops.extend(ops)
+        self._byte_size += size
 
     def delete(self, key: bytes) -> None:
         """Add a delete of `key` (deleting a missing key is not an error)."""

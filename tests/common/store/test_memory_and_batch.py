@@ -42,6 +42,26 @@ def test_batch_rejects_non_bytes() -> None:
     assert len(batch) == 0
 
 
+def test_put_many_is_puts_in_order() -> None:
+    batch = WriteBatch()
+    batch.delete(b"k0")
+    batch.put_many(iter([(b"k1", b"one"), (b"k2", b""), (b"k1", b"again")]))
+    assert list(batch) == [(b"k0", None), (b"k1", b"one"), (b"k2", b""), (b"k1", b"again")]
+    assert batch.byte_size == 2 + (2 + 3) + 2 + (2 + 5)
+
+
+def test_put_many_adds_nothing_when_one_item_is_not_bytes() -> None:
+    batch = WriteBatch()
+    batch.put(b"k0", b"v")
+    with pytest.raises(StoreTypeError) as caught:
+        batch.put_many([(b"k1", b"v"), (b"k2", bytearray(b"v"))])  # type: ignore[list-item]
+    assert (caught.value.what, caught.value.found) == ("value", "bytearray")
+    with pytest.raises(StoreTypeError) as caught:
+        batch.put_many([("k3", b"v")])  # type: ignore[list-item]
+    assert caught.value.what == "key"
+    assert list(batch) == [(b"k0", b"v")] and batch.byte_size == 3
+
+
 @pytest.fixture(params=["memory", "sim", "level"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     made: Store
