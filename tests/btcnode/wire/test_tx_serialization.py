@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -43,6 +45,14 @@ def test_tx_round_trips_and_ids_match_the_definitions(tx: Tx) -> None:
     assert decoded.txid == sha256d(tx.serialize(with_witness=False))
     assert decoded.wtxid == sha256d(raw)
     assert decoded.weight == 3 * len(tx.serialize(with_witness=False)) + len(raw)
+    # The decoder writes slots directly: every field of every value must be set, and the
+    # values must hash like constructed ones.
+    assert hash(decoded) == hash(tx)
+    values: list[Tx | TxIn | OutPoint | TxOut] = [decoded, *decoded.vin, *decoded.vout]
+    values += [txin.prevout for txin in decoded.vin]
+    for value in values:
+        for f in dataclasses.fields(value):
+            getattr(value, f.name)
 
 
 @settings(max_examples=100, deadline=None)
