@@ -26,9 +26,11 @@ import hashlib
 import multiprocessing
 import os
 import struct
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import coincurve
 
@@ -343,3 +345,14 @@ def load_or_generate(
     cache_dir.mkdir(parents=True, exist_ok=True)
     write_file_atomic(path, encode(chain))
     return chain, True
+
+
+Chain = TypeVar("Chain")
+
+
+def load_described(load: Callable[[], tuple[Chain, bool]]) -> tuple[Chain, str]:
+    """Run a benchmark's `load_or_generate`; the chain and, for its table, how it was had."""
+    started = time.perf_counter()
+    chain, generated = load()
+    spent = time.perf_counter() - started
+    return chain, f"generated in {spent:.0f} s" if generated else f"cached, read in {spent:.1f} s"

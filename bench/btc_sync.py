@@ -23,6 +23,7 @@ The last line compares P2P inputs/s with local inputs/s; target: ratio >= 0.8.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import time
@@ -147,10 +148,9 @@ def _table(
 
 def run(quick: bool = False) -> None:
     blocks = QUICK_BLOCKS if quick else FULL_BLOCKS
-    started = time.perf_counter()
-    chain, generated = _btc_chain.load_or_generate(TXS_PER_BLOCK, blocks)
-    spent = time.perf_counter() - started
-    generation = f"generated in {spent:.0f} s" if generated else f"cached, read in {spent:.1f} s"
+    chain, generation = _btc_chain.load_described(
+        functools.partial(_btc_chain.load_or_generate, TXS_PER_BLOCK, blocks)
+    )
     with tempfile.TemporaryDirectory(prefix="bench-btc-sync-") as tmp:
         root = Path(tmp)
         peer = validate_locally(chain, root / "a")

@@ -217,10 +217,9 @@ def _table(
 
 def run(quick: bool = False) -> None:
     blocks = QUICK_BLOCKS if quick else FULL_BLOCKS
-    started = time.perf_counter()
-    chain, generated = _btc_chain.load_or_generate(TXS_PER_BLOCK, blocks)
-    spent = time.perf_counter() - started
-    generation = f"generated in {spent:.0f} s" if generated else f"cached, read in {spent:.1f} s"
+    chain, generation = _btc_chain.load_described(
+        functools.partial(_btc_chain.load_or_generate, TXS_PER_BLOCK, blocks)
+    )
     ours = validate(chain)
     peer = _btc_measure.peer_verify(chain.triples)
     parse = _btc_measure.parse_block(_btc_measure.million_byte_block(chain.measured))

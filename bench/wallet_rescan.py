@@ -26,6 +26,7 @@ The last line compares ours with the floor in blocks/s; target: ratio >= 0.7.
 from __future__ import annotations
 
 import contextlib
+import functools
 import tempfile
 import time
 from collections.abc import Iterator
@@ -274,10 +275,9 @@ def _table(chain: _wallet_chain.WalletChain, m: Measurement, generation: str) ->
 
 def run(quick: bool = False) -> None:
     blocks = QUICK_BLOCKS if quick else FULL_BLOCKS
-    started = time.perf_counter()
-    chain, generated = _wallet_chain.load_or_generate(TXS_PER_BLOCK, blocks, WALLET_PER_BLOCK)
-    spent = time.perf_counter() - started
-    generation = f"generated in {spent:.0f} s" if generated else f"cached, read in {spent:.1f} s"
+    chain, generation = _btc_chain.load_described(
+        functools.partial(_wallet_chain.load_or_generate, TXS_PER_BLOCK, blocks, WALLET_PER_BLOCK)
+    )
     with tempfile.TemporaryDirectory(prefix="bench-wallet-") as tmp:
         m = measure(chain, Path(tmp))
     for scan in m.floors:
