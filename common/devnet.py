@@ -122,6 +122,11 @@ def btc_datadir(root: Path, i: int) -> Path:
     return root / f"btc-{BTC_NODES[i]}"
 
 
+def btc_cookie(root: Path) -> Path:
+    """n1's RPC cookie, where `btcnode run` writes it (`<datadir>/regtest/.cookie`)."""
+    return btc_datadir(root, 0) / "regtest" / ".cookie"
+
+
 def write_miner_key(root: Path) -> Path:
     """Write the devnet miner's (public) key where a developer can find it; return the path."""
     path = root / "btc-miner-key.txt"
@@ -153,7 +158,7 @@ def wallet_password_file(root: Path) -> Path:
 
 def wallet_command(root: Path, base_port: int) -> str:
     """The `wallet` command line for the devnet wallet against n1 (add a sub-command)."""
-    cookie = btc_datadir(root, 0) / "regtest" / ".cookie"
+    cookie = btc_cookie(root)
     node = f"http://127.0.0.1:{btc_ports(base_port, 0)[1]}"
     return f"wallet --datadir {wallet_datadir(root)} --node {node} --rpc-cookie {cookie}"
 
@@ -273,7 +278,7 @@ def _print_banner(config: ClusterConfig, config_path: Path, root: Path, base_por
         rpc_port = btc_ports(base_port, i)[1]
         rpc = f"btcnode rpc --datadir {btc_datadir(root, i)} --rpc-port {rpc_port}"
         click.echo(f"  .venv/bin/{rpc} getblockchaininfo")
-    cookie = btc_datadir(root, 0) / "regtest" / ".cookie"
+    cookie = btc_cookie(root)
     events = f"http://127.0.0.1:{btc_ports(base_port, 0)[1]}/events"
     click.echo(f'  curl -sN -u "$(cat {cookie})" {events}  # new blocks and txs')
     wallet = f".venv/bin/{wallet_command(root, base_port)}"
