@@ -30,7 +30,6 @@ from btcnode.p2p.control import (
     BanEntry,
     ConnectionCounts,
     ConnectionType,
-    PeerControl,
     PeerInfo,
 )
 from btcnode.p2p.effects import BanAddress, DisconnectPeer, Effect, SendMessage
@@ -40,7 +39,7 @@ from btcnode.p2p.peer import PeerAddress
 from btcnode.p2p.processor import NetProcessor
 from common.net import Backoff
 
-__all__ = ["PeerManager", "as_peer_control"]
+__all__ = ["PeerManager"]
 
 log = logging.getLogger("btcnode.p2p")
 
@@ -322,8 +321,3 @@ class PeerManager:
 
     def clear_banned(self) -> None:
         self._bans.clear()
-
-
-def as_peer_control(manager: PeerManager) -> PeerControl:
-    """The manager as the RPC layer's `PeerControl` (mypy checks that it conforms)."""
-    return manager
