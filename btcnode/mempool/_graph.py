@@ -127,20 +127,13 @@ class TxGraph:
 
     # -- changes ----------------------------------------------------------------------------
 
-    def add(self, entry: MempoolEntry) -> MempoolEntry:
-        """Link a new entry under its in-mempool parents; returns it with its aggregates."""
-        txid = entry.txid
-        if txid in self._entries:
-            raise ChainMisuse(f"{hash256_hex(txid)} is already in the mempool")
-        for txin in entry.tx.vin:
-            if txin.prevout in self._spenders:
-                raise ChainMisuse(f"{txin.prevout} is already spent in the mempool")
-        parents = self.parents_of(entry.tx)
-        ancestors = self._closure(parents, "parents")
+    def linked(self, entry: MempoolEntry, ancestors: set[bytes]) -> MempoolEntry:
+        """`entry` as the pool would hold it: linked under its in-mempool parents, with the
+        ancestor aggregates of `ancestors`, its ancestor set as `calculate_ancestors` found it."""
         members = [self._entries[a] for a in ancestors]
-        entry = replace(
+        return replace(
             entry,
-            parents=frozenset(parents),
+            parents=frozenset(self.parents_of(entry.tx)),
             children=frozenset(),
             ancestor_count=1 + len(members),
             ancestor_size=entry.vsize + sum(m.vsize for m in members),
@@ -150,8 +143,21 @@ class TxGraph:
             descendant_size=entry.vsize,
             descendant_fees=entry.fee,
         )
+
+    def add(self, entry: MempoolEntry, ancestors: set[bytes]) -> None:
+        """Add an entry made by `linked` with the same `ancestors`.
+
+        `ancestors` must still be its ancestor set: removing transactions outside it keeps
+        it one, since every ancestor of a member is a member.
+        """
+        txid = entry.txid
+        if txid in self._entries:
+            raise ChainMisuse(f"{hash256_hex(txid)} is already in the mempool")
+        for txin in entry.tx.vin:
+            if txin.prevout in self._spenders:
+                raise ChainMisuse(f"{txin.prevout} is already spent in the mempool")
         self._apply(desc={a: [1, entry.vsize, entry.fee] for a in ancestors})
-        for parent in parents:
+        for parent in entry.parents:
             old = self._entries[parent]
             self._entries[parent] = replace(old, children=old.children | {txid})
         self._entries[txid] = entry
@@ -161,7 +167,6 @@ class TxGraph:
         self.total_usage += entry.usage
         self.total_vsize += entry.vsize
         self.total_fees += entry.fee
-        return entry
 
     def link_children(self, txid: bytes) -> None:
         """Link in-mempool spenders of `txid`'s outputs that are not yet its children.

@@ -220,15 +220,7 @@ class Mempool:
             sequence=self._next_sequence,
             spends_coinbase=ws.spends_coinbase,
         )
-        ups = [self._graph.entry(a) for a in ws.ancestors]
-        return replace(
-            entry,
-            parents=frozenset(self._graph.parents_of(ws.tx)),
-            ancestor_count=1 + len(ups),
-            ancestor_size=entry.vsize + sum(e.vsize for e in ups),
-            ancestor_fees=entry.fee + sum(e.fee for e in ups),
-            ancestor_sigop_cost=entry.sigop_cost + sum(e.sigop_cost for e in ups),
-        )
+        return self._graph.linked(entry, ws.ancestors)
 
     def _finalize(
         self, ws: Workspace, entry: MempoolEntry, now: int, bypass_limits: bool
@@ -237,7 +229,10 @@ class Mempool:
         tx = ws.tx
         replaced = self._remove(ws.all_conflicts, RemovalReason.REPLACED)
         self._next_sequence += 1
-        entry = self._graph.add(entry)
+        # No ancestor was replaced: one would be a conflict or descend from one, and then a
+        # conflict is an ancestor, which pre_checks refuses ("bad-txns-spends-conflicting-tx").
+        # So ws.ancestors is still the entry's ancestor set and its aggregates still hold.
+        self._graph.add(entry, ws.ancestors)
         evicted: tuple[Removal, ...] = ()
         if not bypass_limits:
             evicted = self.limit_size(now)
