@@ -166,12 +166,7 @@ class PeerManager:
         )
         self._connections[conn.peer_id] = conn
         conn.start(self._on_message, self._on_error, self._on_closed)
-        inbound = connection_type is ConnectionType.INBOUND
-        self._apply(
-            self.core.on_connected(
-                conn.peer_id, addr, inbound, self._clock(), connection_type=connection_type
-            )
-        )
+        self._apply(self.core.on_connected(conn.peer_id, addr, connection_type, self._clock()))
         return conn
 
     def _keep_connected(self, target: tuple[str, int], *, once: bool) -> None:

@@ -106,7 +106,6 @@ class PeerState:
         "handshake",
         "headers_to_announce",
         "id",
-        "inbound",
         "known_inventory",
         "last_common_height",
         "last_message_at",
@@ -143,7 +142,6 @@ class PeerState:
         self.id = peer_id
         self.addr = addr
         self.connection_type = connection_type
-        self.inbound = connection_type is ConnectionType.INBOUND
         self.connected_at = now
         self.last_message_at = now
         self.local_nonce = local_nonce  # the nonce of the version we send it
@@ -191,6 +189,10 @@ class PeerState:
     @property
     def services(self) -> int:
         return 0 if self.version is None else self.version.services
+
+    @property
+    def inbound(self) -> bool:
+        return self.connection_type is ConnectionType.INBOUND
 
     @property
     def is_manual(self) -> bool:

@@ -78,26 +78,15 @@ class NetProcessor:
     # -- entry points ---------------------------------------------------------------------
 
     def on_connected(
-        self,
-        peer_id: int,
-        addr: PeerAddress,
-        inbound: bool,
-        now: float,
-        *,
-        connection_type: ConnectionType | None = None,
+        self, peer_id: int, addr: PeerAddress, connection_type: ConnectionType, now: float
     ) -> list[Effect]:
         """A new connection. We speak first on outbound ones (Core's PushNodeVersion)."""
         if peer_id in self.peers:
             raise P2PMisuse(f"peer id {peer_id} is already connected")
-        kind = connection_type or (
-            ConnectionType.INBOUND if inbound else ConnectionType.OUTBOUND_FULL_RELAY
-        )
-        if inbound != (kind is ConnectionType.INBOUND):
-            raise P2PMisuse(f"connection type {kind.value} contradicts inbound={inbound}")
         self.now = now
-        peer = PeerState(peer_id, addr, kind, now, self.nonces.getrandbits(64))
+        peer = PeerState(peer_id, addr, connection_type, now, self.nonces.getrandbits(64))
         self.peers[peer_id] = peer
-        if not inbound:
+        if not peer.inbound:
             handshake.send_version(self, peer, now)
         return self.take_effects()
 

@@ -72,9 +72,10 @@ class Harness:
         connection_type: ConnectionType | None = None,
     ) -> list[Effect]:
         addr = PeerAddress(host, 18444 + peer_id)
-        return self.core.on_connected(
-            peer_id, addr, inbound, self.now, connection_type=connection_type
+        kind = connection_type or (
+            ConnectionType.INBOUND if inbound else ConnectionType.OUTBOUND_FULL_RELAY
         )
+        return self.core.on_connected(peer_id, addr, kind, self.now)
 
     def deliver(self, peer_id: int, *messages: object) -> list[Effect]:
         effects: list[Effect] = []
