@@ -133,39 +133,45 @@ def _is_xonly_point(key: bytes) -> bool:
     return True
 
 
-def _descriptor_body(script: bytes, params: ChainParams) -> str:
-    kind, solutions = solve(script)
+def _descriptor_body(
+    script: bytes, kind: TxoutType, solutions: tuple[bytes, ...], address: str | None
+) -> str:
+    """InferDescriptor's body from the script's `solve` result and its address."""
     if kind is TxoutType.PUBKEY and _is_non_hybrid_key(solutions[0]):
         return f"pk({solutions[0].hex()})"
     if kind is TxoutType.WITNESS_V1_TAPROOT and _is_xonly_point(solutions[0]):
         return f"rawtr({solutions[0].hex()})"
     if kind is TxoutType.MULTISIG and all(_is_non_hybrid_key(k) for k in solutions[1:-1]):
         return f"multi({solutions[0][0]},{','.join(k.hex() for k in solutions[1:-1])})"
-    address = address_for_script(script, params)
     if address is not None:
         return f"addr({address})"
     return f"raw({script.hex()})"
 
 
+def _with_checksum(body: str) -> str:
+    return f"{body}#{descriptor_checksum(body)}"
+
+
 def infer_descriptor(script: bytes, params: ChainParams) -> str:
     """Core's InferDescriptor(script, no keys)->ToString(), checksum included."""
-    body = _descriptor_body(script, params)
-    return f"{body}#{descriptor_checksum(body)}"
+    kind, solutions = solve(script)
+    address = address_for_script(script, params)
+    return _with_checksum(_descriptor_body(script, kind, solutions, address))
 
 
 def script_json(
     script: bytes, params: ChainParams, *, include_hex: bool = True, include_address: bool = True
 ) -> dict[str, Any]:
-    """Core's ScriptToUniv: asm, desc, hex, address (when there is one), type."""
+    """Core's ScriptToUniv: asm, desc, hex, address (when there is one), type. The script
+    is solved and its address encoded once for both the descriptor and the address."""
+    kind, solutions = solve(script)
+    address = address_for_script(script, params) if include_address else None
     out: dict[str, Any] = {"asm": script_asm(script)}
     if include_address:
-        out["desc"] = infer_descriptor(script, params)
+        out["desc"] = _with_checksum(_descriptor_body(script, kind, solutions, address))
     if include_hex:
         out["hex"] = script.hex()
-    kind, _ = solve(script)
-    if include_address and kind is not TxoutType.PUBKEY:
-        address = address_for_script(script, params)
-        if address is not None:
-            out["address"] = address
+    if address is not None:  # None for P2PK, bare multisig, OP_RETURN and nonstandard
+        out["address"] = address
     out["type"] = kind.value
     return out
