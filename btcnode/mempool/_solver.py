@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import enum
 
+from btcnode.consensus.script.errors import ScriptError
+from btcnode.consensus.script.interpreter import is_minimal_push
+from btcnode.consensus.script.num import script_num_decode
 from btcnode.consensus.script.opcodes import Op
 from btcnode.consensus.script.ops import (
     ScriptParseError,
@@ -19,11 +22,11 @@ from btcnode.consensus.script.ops import (
     iter_ops,
     witness_program,
 )
+from btcnode.consensus.script.signature import pubkey_length_ok
+from btcnode.consensus.script.sigops import MAX_PUBKEYS_PER_MULTISIG
 
-MAX_PUBKEYS_PER_MULTISIG = 20  # Core's script.h
 PUBKEY_SIZE = 65  # an uncompressed SEC1 key
 COMPRESSED_PUBKEY_SIZE = 33
-MAX_SCRIPT_NUM_BYTES = 4  # CScriptNum's default nMaxNumSize
 P2A_SCRIPT = bytes((Op.OP_1, 0x02, 0x4E, 0x73))  # Core 28's pay-to-anchor output
 
 
@@ -41,18 +44,6 @@ class TxoutType(enum.Enum):
     WITNESS_V0_KEYHASH = "witness_v0_keyhash"
     WITNESS_V1_TAPROOT = "witness_v1_taproot"
     WITNESS_UNKNOWN = "witness_unknown"
-
-
-def pubkey_valid_size(data: bytes) -> bool:
-    """Core's CPubKey::ValidSize: the header byte announces exactly this length."""
-    if not data:
-        return False
-    header = data[0]
-    if header in (2, 3):
-        return len(data) == COMPRESSED_PUBKEY_SIZE
-    if header in (4, 6, 7):
-        return len(data) == PUBKEY_SIZE
-    return False
 
 
 def solve(script: bytes) -> tuple[TxoutType, tuple[bytes, ...]]:
@@ -100,7 +91,7 @@ def _match_pay_to_pubkey(script: bytes) -> bytes | None:
     for size in (PUBKEY_SIZE, COMPRESSED_PUBKEY_SIZE):
         if len(script) == size + 2 and script[0] == size and script[-1] == Op.OP_CHECKSIG:
             key = script[1 : size + 1]
-            return key if pubkey_valid_size(key) else None
+            return key if pubkey_length_ok(key) else None
     return None
 
 
@@ -117,7 +108,7 @@ def _match_multisig(script: bytes) -> tuple[int, list[bytes]] | None:
         return None
     keys: list[bytes] = []
     i = 1
-    while i < len(ops) and ops[i][1] is not None and pubkey_valid_size(ops[i][1] or b""):
+    while i < len(ops) and ops[i][1] is not None and pubkey_length_ok(ops[i][1] or b""):
         keys.append(ops[i][1] or b"")
         i += 1
     if i >= len(ops):
@@ -138,42 +129,10 @@ def _script_number(opcode: int, data: bytes | None, low: int, high: int) -> int 
     elif Op.OP_0 < opcode <= Op.OP_PUSHDATA4 and data is not None:
         if not is_minimal_push(data, opcode):
             return None
-        decoded = decode_minimal_script_num(data)
-        if decoded is None:
+        try:
+            value = script_num_decode(data, require_minimal=True)
+        except ScriptError:
             return None
-        value = decoded
     else:
         return None
     return value if low <= value <= high else None
-
-
-def is_minimal_push(data: bytes, opcode: int) -> bool:
-    """Core's CheckMinimalPush: `data` is pushed with the shortest opcode that can."""
-    n = len(data)
-    if n == 0:
-        return opcode == Op.OP_0
-    if n == 1 and 1 <= data[0] <= 16:
-        return opcode == Op.OP_1 + data[0] - 1
-    if n == 1 and data[0] == 0x81:
-        return opcode == Op.OP_1NEGATE
-    if n <= 75:
-        return opcode == n
-    if n <= 0xFF:
-        return opcode == Op.OP_PUSHDATA1
-    if n <= 0xFFFF:
-        return opcode == Op.OP_PUSHDATA2
-    return True
-
-
-def decode_minimal_script_num(data: bytes) -> int | None:
-    """CScriptNum(data, fRequireMinimal=true), or None where Core throws."""
-    if len(data) > MAX_SCRIPT_NUM_BYTES:
-        return None
-    if data and data[-1] & 0x7F == 0 and (len(data) <= 1 or data[-2] & 0x80 == 0):
-        return None
-    if not data:
-        return 0
-    value = int.from_bytes(data, "little")
-    if data[-1] & 0x80:
-        return -(value & ~(0x80 << (8 * (len(data) - 1))))
-    return value

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from btcnode.consensus.errors import TxResult, TxValidationError
+from btcnode.consensus.script.interpreter import MAX_SCRIPT_ELEMENT_SIZE, MAX_STACK_SIZE
 from btcnode.consensus.script.opcodes import Op
 from btcnode.consensus.script.ops import (
     MAX_SCRIPT_SIZE,
@@ -36,8 +37,6 @@ from btcnode.mempool.policy import (
     MempoolPolicy,
 )
 
-MAX_SCRIPT_ELEMENT_SIZE = 520  # consensus: the largest push EvalScript accepts
-MAX_STACK_SIZE = 1000  # consensus: stack plus altstack
 MAX_MULTISIG_KEYS_STANDARD = 3  # Core: bare multisig is standard up to x-of-3
 ANNEX_TAG = 0x50  # BIP341
 TAPROOT_LEAF_MASK = 0xFE
