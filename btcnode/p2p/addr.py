@@ -13,6 +13,8 @@ is refused by the decoder with Core's penalty.
 from __future__ import annotations
 
 import ipaddress
+import itertools
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from btcnode.p2p.messages import (
@@ -37,24 +39,30 @@ def handle_getaddr(p: NetProcessor, peer: PeerState, msg: GetAddrMessage, now: f
     if not peer.inbound or peer.getaddr_received:
         return  # Core: ignored from outbound peers and when repeated
     peer.getaddr_received = True
-    timed: list[TimedNetAddress] = []
-    entries: list[AddrV2Entry] = []
+    stamp = int(now)
+    known = itertools.islice(_outbound_addresses(p), MAX_ADDR_TO_SEND)
+    if peer.wants_addrv2:
+        entries = (AddrV2Entry.from_ip(stamp, services, ip, port) for services, ip, port in known)
+        p.send(peer, AddrV2Message(tuple(entries)))
+    else:
+        timed = (
+            TimedNetAddress(stamp, NetAddress(services, ip, port)) for services, ip, port in known
+        )
+        p.send(peer, AddrMessage(tuple(timed)))
+
+
+def _outbound_addresses(
+    p: NetProcessor,
+) -> Iterator[tuple[int, ipaddress.IPv4Address | ipaddress.IPv6Address, int]]:
+    """(services, ip, port) of each connected outbound peer whose host is an IP address."""
     for other in p.peers.values():
-        if other.inbound or not other.connected or other is peer:
+        if other.inbound or not other.connected:
             continue
         try:
             ip = ipaddress.ip_address(other.addr.host)
         except ValueError:
             continue  # a host name: not an address we can gossip
-        if len(timed) == MAX_ADDR_TO_SEND:
-            break
-        stamp = int(now)
-        timed.append(TimedNetAddress(stamp, NetAddress(other.services, ip, other.addr.port)))
-        entries.append(AddrV2Entry.from_ip(stamp, other.services, ip, other.addr.port))
-    if peer.wants_addrv2:
-        p.send(peer, AddrV2Message(tuple(entries)))
-    else:
-        p.send(peer, AddrMessage(tuple(timed)))
+        yield other.services, ip, other.addr.port
 
 
 def _take_tokens(peer: PeerState, count: int, now: float) -> int:

@@ -3,6 +3,8 @@ framing errors, who gets banned (not local or manual peers), and address rate li
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address
+
 import pytest
 
 from btcnode.consensus.block import Block
@@ -20,10 +22,12 @@ from btcnode.p2p.messages import (
     HeadersMessage,
     MempoolMessage,
     PingMessage,
+    VerackMessage,
 )
 from btcnode.p2p.netaddr import NetAddress, TimedNetAddress
 from tests.btcnode.p2p.corekit import (
     REMOTE,
+    SERVICES,
     Harness,
     bad_pow,
     bans,
@@ -31,6 +35,7 @@ from tests.btcnode.p2p.corekit import (
     disconnects,
     of_type,
     overpaying,
+    peer_version,
     sent,
 )
 from tests.btcnode.scenarios.helpers import T0, key, new_node, p2wpkh
@@ -185,6 +190,17 @@ def test_getaddr_is_answered_once_to_inbound_peers_with_outbound_addresses() -> 
     assert [(str(e.ip), e.port) for e in answer.addresses] == [("198.51.100.20", 18445)]
     assert h.deliver(2, GetAddrMessage()) == []  # once per connection
     assert h.deliver(1, GetAddrMessage()) == []  # never to outbound peers
+
+
+def test_getaddr_from_a_v1_peer_is_answered_with_addr_and_skips_host_names() -> None:
+    h = Harness()
+    h.handshake(1, inbound=False, host="198.51.100.20")
+    h.handshake(2, inbound=False, host="peer.example")  # no address to gossip
+    h.connect(3)
+    h.deliver(3, peer_version(), VerackMessage())  # no sendaddrv2: BIP155 not negotiated
+    (answer,) = of_type(h.deliver(3, GetAddrMessage()), AddrMessage)
+    address = NetAddress(SERVICES, IPv4Address("198.51.100.20"), 18445)
+    assert answer.addresses == (TimedNetAddress(int(h.now), address),)
 
 
 def test_a_mempool_request_disconnects_since_we_offer_no_bloom() -> None:
