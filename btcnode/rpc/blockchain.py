@@ -14,7 +14,7 @@ from btcnode.consensus.hashes import hash256_hex
 from btcnode.rpc.args import get_bool, get_int, parse_hash, parse_verbosity
 from btcnode.rpc.errors import RpcError, RpcErrorCode
 from btcnode.rpc.registry import Call, MethodSpec, Param, ParamKind
-from btcnode.rpc.render import block_json, difficulty, header_json, median_time_past
+from btcnode.rpc.render import block_json, difficulty, header_json
 
 __all__ = ["CHAIN_NAMES", "MAX_TIP_AGE_SECONDS", "METHODS", "lookup_block"]
 
@@ -68,7 +68,7 @@ def getblockchaininfo(call: Call) -> Any:
         "bestblockhash": hash256_hex(tip.hash),
         "difficulty": difficulty(tip.bits),
         "time": tip.time,
-        "mediantime": median_time_past(chain, tip),
+        "mediantime": chain.median_time_past(tip.height),
         "verificationprogress": 1.0,  # Core's estimate with regtest's empty chainTxData
         "initialblockdownload": in_initial_download(chain, call.ctx.clock()),
         "chainwork": f"{tip.chain_work:064x}",

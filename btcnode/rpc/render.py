@@ -16,6 +16,8 @@ from typing import Any
 from btcnode.chain import Chainstate, IndexEntry
 from btcnode.consensus.block import Block
 from btcnode.consensus.coins import Coin
+from btcnode.consensus.contextual import MEDIAN_TIME_SPAN
+from btcnode.consensus.contextual import median_time_past as median_of_times
 from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.params import ChainParams
 from btcnode.consensus.tx import OutPoint, Tx
@@ -23,15 +25,12 @@ from btcnode.rpc.jsonfmt import Amount
 from btcnode.rpc.render_script import script_asm, script_json
 
 __all__ = [
-    "MEDIAN_TIME_SPAN",
     "block_json",
     "difficulty",
     "header_json",
     "spent_within_block",
     "tx_json",
 ]
-
-MEDIAN_TIME_SPAN = 11  # Core's CBlockIndex::nMedianTimeSpan
 
 
 def difficulty(bits: int) -> float:
@@ -132,15 +131,15 @@ def spent_within_block(block: Block, height: int) -> dict[OutPoint, Coin]:
 
 
 def median_time_past(chain: Chainstate, entry: IndexEntry) -> int:
-    """The median of the times of `entry` and its 10 ancestors (Core's GetMedianTimePast)."""
+    """Core's GetMedianTimePast of any indexed block, on the active chain or not: the times
+    of `entry` and its 10 ancestors, found through the index."""
     times = [entry.time]
     walk: IndexEntry | None = entry
     while walk is not None and len(times) < MEDIAN_TIME_SPAN and walk.height > 0:
         walk = chain.get_index(walk.prev_hash)
         if walk is not None:
             times.append(walk.time)
-    times.sort()
-    return times[len(times) // 2]
+    return median_of_times(times)
 
 
 def header_json(chain: Chainstate, entry: IndexEntry, tx_count: int) -> dict[str, Any]:
