@@ -22,6 +22,7 @@ from btcnode.consensus.subsidy import block_subsidy
 from btcnode.consensus.tx import Tx
 from btcnode.node import solve_template
 from btcnode.rpc.args import get_bool, get_int, get_str, parse_destination, parse_hex
+from btcnode.rpc.blockchain import chain_name
 from btcnode.rpc.errors import RpcError, RpcErrorCode
 from btcnode.rpc.registry import Call, MethodSpec, Param, ParamKind
 from btcnode.rpc.render import difficulty
@@ -179,13 +180,12 @@ def network_hashps(call: Call, lookup: int = NETWORK_HASHPS_LOOKUP) -> float:
 def getmininginfo(call: Call) -> Any:
     node = call.ctx.node
     tip = node.chainstate.tip
-    name = node.params.name
     return {
         "blocks": tip.height,
         "difficulty": difficulty(tip.bits),
         "networkhashps": network_hashps(call),
         "pooledtx": len(node.mempool),
-        "chain": {"mainnet": "main"}.get(name, name),
+        "chain": chain_name(call),
         "warnings": [],
     }
 
