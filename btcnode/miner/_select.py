@@ -206,9 +206,13 @@ class _Assembler:
                 mod.sigop_cost -= entry.sigop_cost
                 self._push_modified(desc, mod)
 
-    def add_package(self, txid: bytes) -> None:
+    def package(self, txid: bytes) -> set[bytes]:
+        """`txid` and its in-mempool ancestors not in the block yet."""
         package = {a for a in self.pool.ancestors(txid) if a not in self.in_block}
         package.add(txid)
+        return package
+
+    def add_package(self, package: set[bytes]) -> None:
         # A parent has fewer ancestors than its child, so this order is topological.
         for member in sorted(package, key=lambda t: (self.entries[t].ancestor_count, t)):
             entry = self.entries[member]
@@ -220,10 +224,8 @@ class _Assembler:
         self.packages_selected += 1
         self.update_for_added(package)
 
-    def package_is_final(self, txid: bytes) -> bool:
-        """Core's TestPackageTransactions: every not-yet-included member is final."""
-        package = {a for a in self.pool.ancestors(txid) if a not in self.in_block}
-        package.add(txid)
+    def package_is_final(self, package: set[bytes]) -> bool:
+        """Core's TestPackageTransactions: every member is final."""
         return all(is_final_tx(self.entries[t].tx, self.height, self.cutoff) for t in package)
 
     # -- the main loop -----------------------------------------------------------------------
@@ -275,11 +277,12 @@ class _Assembler:
                 ):
                     return
                 continue
-            if not self.package_is_final(txid):
+            package = self.package(txid)
+            if not self.package_is_final(package):
                 self._reject(txid, using_modified)
                 continue
             failures = 0
-            self.add_package(txid)
+            self.add_package(package)
 
     def _package_totals(self, txid: bytes, using_modified: bool) -> tuple[int, int, int]:
         if using_modified:
