@@ -8,7 +8,6 @@ skip, as Core does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Generic, Self, TypeVar
 
@@ -45,21 +44,26 @@ class _AddressListMessage(Generic[E]):
         parts.extend(entry.serialize() for entry in self.addresses)
         return b"".join(parts)
 
+    @classmethod
+    def deserialize(cls, payload: bytes) -> Self:
+        return decode_payload(cls.command, payload, cls._read)
 
-def _read_entries(
-    reader: ByteReader, command: bytes, min_entry_size: int, read_entry: Callable[[ByteReader], E]
-) -> tuple[E, ...]:
-    """A count-prefixed address list, the count bounded by MAX_ADDR_TO_SEND."""
-    count = read_bounded_count(
-        reader,
-        command=command,
-        field="addresses",
-        limit=MAX_ADDR_TO_SEND,
-        item_bytes=min_entry_size,
-        score=DISCOURAGE_SCORE,  # "%s message size = %u"
-        disconnect=True,
-    )
-    return tuple(read_entry(reader) for _ in range(count))
+    @classmethod
+    def _read(cls, reader: ByteReader) -> Self:
+        count = read_bounded_count(
+            reader,
+            command=cls.command,
+            field="addresses",
+            limit=MAX_ADDR_TO_SEND,
+            item_bytes=cls.min_entry_size,
+            score=DISCOURAGE_SCORE,  # "%s message size = %u"
+            disconnect=True,
+        )
+        return cls(tuple(cls._read_entry(reader) for _ in range(count)))
+
+    @staticmethod
+    def _read_entry(reader: ByteReader) -> E:
+        raise NotImplementedError
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +72,7 @@ class AddrMessage(_AddressListMessage[TimedNetAddress]):
 
     command: ClassVar[bytes] = b"addr"
     min_entry_size: ClassVar[int] = TIMED_NET_ADDRESS_SIZE
-
-    @classmethod
-    def deserialize(cls, payload: bytes) -> Self:
-        return decode_payload(cls.command, payload, cls._read)
-
-    @classmethod
-    def _read(cls, reader: ByteReader) -> Self:
-        return cls(
-            _read_entries(reader, cls.command, cls.min_entry_size, TimedNetAddress.read_from)
-        )
+    _read_entry = staticmethod(TimedNetAddress.read_from)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +81,4 @@ class AddrV2Message(_AddressListMessage[AddrV2Entry]):
 
     command: ClassVar[bytes] = b"addrv2"
     min_entry_size: ClassVar[int] = MIN_ADDRV2_ENTRY_SIZE
-
-    @classmethod
-    def deserialize(cls, payload: bytes) -> Self:
-        return decode_payload(cls.command, payload, cls._read)
-
-    @classmethod
-    def _read(cls, reader: ByteReader) -> Self:
-        return cls(_read_entries(reader, cls.command, cls.min_entry_size, AddrV2Entry.read_from))
+    _read_entry = staticmethod(AddrV2Entry.read_from)
