@@ -4,9 +4,11 @@ requests for announced transactions, and Core's penalty for consensus-invalid on
 
 from __future__ import annotations
 
+from typing import cast
+
 from btcnode.consensus.block import Block
 from btcnode.consensus.tx import Tx
-from btcnode.p2p.effects import Effect
+from btcnode.p2p.effects import Effect, SendMessage
 from btcnode.p2p.messages import (
     PROTOCOL_VERSION,
     BlockMessage,
@@ -112,7 +114,9 @@ def test_tx_invs_by_wtxid_or_txid_respecting_feefilter_and_relay_flag() -> None:
     h.deliver(4, FeeFilterMessage(10_000))  # 10 sat/vB: `cheap` (about 1.8 sat/vB) is below
     assert h.node.submit_transaction(good, T0).accepted
     assert h.node.submit_transaction(cheap, T0).accepted
-    invs = {e.peer_id: e.message.inventory for e in h.tick(1.0) if hasattr(e, "message")}
+    sends = [e for e in h.tick(1.0) if isinstance(e, SendMessage)]
+    assert all(isinstance(e.message, InvMessage) for e in sends)
+    invs = {e.peer_id: cast(InvMessage, e.message).inventory for e in sends}
     assert invs[1] == (
         InvVector(InvType.MSG_WTX, good.wtxid),
         InvVector(InvType.MSG_WTX, cheap.wtxid),
