@@ -171,27 +171,35 @@ def activate_best_chain(data: ChainData, invalid: tuple[InvalidBlock, ...] = ())
     """
     start = data.active.tip
     failures = list(invalid)
+    moved: dict[bytes, Block] = {}
     while True:
         target = find_most_work_chain(data.candidates, data.active)
         if target is data.active.tip:
             break
-        if not _step_towards(data, target, failures):
+        if not _step_towards(data, target, failures, moved):
             data.candidates.rebuild(data.index, valid_floor(data.active.tip))
     _drop_prepared(data)
     data.candidates.prune(data.active.tip)
     data.persist_index()
-    return _net_update(data, start, tuple(failures))
+    return _net_update(data, start, tuple(failures), moved)
 
 
-def _step_towards(data: ChainData, target: BlockNode, failures: list[InvalidBlock]) -> bool:
-    """Disconnect to the fork with `target`, connect towards it; False if a block failed."""
+def _step_towards(
+    data: ChainData,
+    target: BlockNode,
+    failures: list[InvalidBlock],
+    moved: dict[bytes, Block],
+) -> bool:
+    """Disconnect to the fork with `target`, connect towards it; False if a block failed.
+    Every block disconnected or connected is added to `moved` by hash."""
     fork = last_common_ancestor(data.active.tip, target)
     while data.active.tip is not fork:
-        disconnect_tip(data)
+        block = disconnect_tip(data)
+        moved[block.hash] = block
     for height in range(fork.height + 1, target.height + 1):
         node = target.ancestor(height)
         try:
-            connect_tip(data, node)
+            moved[node.hash] = connect_tip(data, node)
         except BlockValidationError as err:
             mark_invalid(data.index, data.candidates, node)
             data.persist_index()
@@ -201,18 +209,21 @@ def _step_towards(data: ChainData, target: BlockNode, failures: list[InvalidBloc
 
 
 def _net_update(
-    data: ChainData, start: BlockNode, failures: tuple[InvalidBlock, ...]
+    data: ChainData,
+    start: BlockNode,
+    failures: tuple[InvalidBlock, ...],
+    moved: dict[bytes, Block],
 ) -> ChainUpdate:
+    """The net change from `start` to the tip. Only the active chain's connects and
+    disconnects move it, so every block in the change is in `moved` (nothing is read back
+    from the block store, whose cache a long activation outgrows)."""
     end = data.active.tip
     fork = last_common_ancestor(start, end)
     gone = []
     walk = start
     while walk is not fork:
-        gone.append(data.blocks.get(walk.hash).block)
+        gone.append(moved[walk.hash])
         assert walk.parent is not None
         walk = walk.parent
-    added = [
-        data.blocks.get(end.ancestor(height).hash).block
-        for height in range(fork.height + 1, end.height + 1)
-    ]
+    added = [moved[end.ancestor(height).hash] for height in range(fork.height + 1, end.height + 1)]
     return ChainUpdate(tuple(gone), tuple(added), end.hash, end.height, failures)
