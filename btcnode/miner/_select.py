@@ -25,6 +25,7 @@ from btcnode.consensus.block import MAX_BLOCK_WEIGHT
 from btcnode.consensus.checks import MAX_BLOCK_SIGOPS_COST
 from btcnode.consensus.contextual import is_final_tx
 from btcnode.consensus.tx import WITNESS_SCALE_FACTOR, Tx
+from btcnode.mempool.feerate import FeeRate
 
 COINBASE_RESERVED_WEIGHT = 4000  # Core's resetBlock: room kept for the coinbase transaction
 COINBASE_RESERVED_SIGOPS_COST = 400  # Core's resetBlock: sigop cost kept for the coinbase
@@ -132,7 +133,7 @@ class _Assembler:
         self.pool = pool
         self.entries = {entry.tx.txid: entry for entry in pool.entries()}
         self.max_weight = max_weight
-        self.min_fee_rate = min_fee_rate
+        self.min_fee_rate = FeeRate(min_fee_rate)
         self.height, self.cutoff = height, cutoff
         self.block_weight = COINBASE_RESERVED_WEIGHT
         self.block_sigop_cost = COINBASE_RESERVED_SIGOPS_COST
@@ -173,10 +174,6 @@ class _Assembler:
         if self.block_weight + WITNESS_SCALE_FACTOR * package_vsize >= self.max_weight:
             return False
         return self.block_sigop_cost + package_sigop_cost < MAX_BLOCK_SIGOPS_COST
-
-    def min_fee(self, vsize: int) -> int:
-        """CFeeRate::GetFee: the rate times the size, rounded up."""
-        return -(-self.min_fee_rate * vsize // 1000)
 
     def descendants(self, txid: bytes) -> set[bytes]:
         found: set[bytes] = set()
@@ -266,7 +263,7 @@ class _Assembler:
                     continue
             i, txid, using_modified = self._next(order, scores, i)
             vsize, fees, sigop_cost = self._package_totals(txid, using_modified)
-            if fees < self.min_fee(vsize):
+            if fees < self.min_fee_rate.fee(vsize):
                 return  # everything left scores lower
             if not self.fits(vsize, sigop_cost):
                 self._reject(txid, using_modified)
