@@ -127,17 +127,7 @@ class PeerManager:
     async def _on_inbound(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         host, port = str(peer[0]), int(peer[1])
-        now = self._clock()
-        inbound = sum(1 for c in self._connections.values() if c.inbound)
-        refused = (
-            "network-inactive"
-            if not self._network_active
-            else "banned"
-            if self._bans.is_banned(host, now)
-            else "inbound-full"
-            if inbound >= self.config.max_inbound
-            else None
-        )
+        refused = self._inbound_refusal(host)
         if refused is not None:
             log.debug("refusing inbound connection from %s:%d: %s", host, port, refused)
             writer.close()
@@ -145,6 +135,16 @@ class PeerManager:
                 await writer.wait_closed()
             return
         self._register(reader, writer, PeerAddress(host, port), ConnectionType.INBOUND)
+
+    def _inbound_refusal(self, host: str) -> str | None:
+        """Why a new inbound connection from `host` is refused, or None to accept it."""
+        if not self._network_active:
+            return "network-inactive"
+        if self._bans.is_banned(host, self._clock()):
+            return "banned"
+        if self.connection_counts().inbound >= self.config.max_inbound:
+            return "inbound-full"
+        return None
 
     def _register(
         self,
