@@ -23,6 +23,7 @@ from btcnode.consensus.pow_target import bits_to_target
 from btcnode.consensus.script.opcodes import Op
 from btcnode.consensus.subsidy import block_subsidy, coinbase_height_prefix
 from btcnode.consensus.tx import NULL_INDEX, NULL_TXID, OutPoint, Tx, TxIn, TxOut
+from btcnode.miner._grind import NONCE_SPACE, scan_nonces
 
 BLOCK_VERSION = 0x20000000  # BIP9 top bits with no deployment signalled
 WITNESS_RESERVED_VALUE = bytes(32)
@@ -79,12 +80,12 @@ def assemble_block(
     return Block(header, all_txs)
 
 
-def solve_block(block: Block, *, max_tries: int = 1 << 32) -> Block:
+def solve_block(block: Block, *, max_tries: int = NONCE_SPACE) -> Block:
     """`block` with the first nonce whose header hash meets its target."""
-    target = bits_to_target(block.header.bits)
     header = block.header
-    for nonce in range(min(max_tries, 1 << 32)):
-        candidate = header.with_nonce(nonce)
-        if int.from_bytes(candidate.hash, "little") <= target:
-            return Block(candidate, block.txs)
-    raise ChainMisuse(f"no nonce in {max_tries} tries meets bits {header.bits:#x}")
+    target = bits_to_target(header.bits)
+    tries = min(max_tries, NONCE_SPACE)
+    nonce, _ = scan_nonces(header.serialize()[:76], target, 0, tries)
+    if nonce is None:
+        raise ChainMisuse(f"no nonce in {max_tries} tries meets bits {header.bits:#x}")
+    return Block(header.with_nonce(nonce), block.txs)
