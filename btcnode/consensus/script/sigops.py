@@ -12,7 +12,6 @@ from btcnode.consensus.script.opcodes import Op
 from btcnode.consensus.script.ops import (
     ScriptParseError,
     is_p2sh,
-    is_push_only,
     iter_ops,
     witness_program,
 )
@@ -78,19 +77,27 @@ def _walk_sigop_count(script: bytes, accurate: bool) -> int:
     return count
 
 
-def p2sh_sigop_count(script_pubkey: bytes, script_sig: bytes) -> int:
-    """Sigops of the redeem script: the last push of a push-only scriptSig (BIP16)."""
-    if not is_p2sh(script_pubkey):
-        return script_sigop_count(script_pubkey, accurate=True)
+def _last_push(script_sig: bytes) -> bytes | None:
+    """The data of the last push of a push-only `script_sig` (b"" for OP_n or an empty
+    script), or None if it holds another op or does not parse: where BIP16 finds the
+    redeem script."""
     last_data = b""
     try:
         for opcode, data, _ in iter_ops(script_sig):
             if opcode > Op.OP_16:
-                return 0
+                return None
             last_data = data or b""
     except ScriptParseError:
-        return 0
-    return script_sigop_count(last_data, accurate=True)
+        return None
+    return last_data
+
+
+def p2sh_sigop_count(script_pubkey: bytes, script_sig: bytes) -> int:
+    """Sigops of the redeem script: the last push of a push-only scriptSig (BIP16)."""
+    if not is_p2sh(script_pubkey):
+        return script_sigop_count(script_pubkey, accurate=True)
+    redeem_script = _last_push(script_sig)
+    return 0 if redeem_script is None else script_sigop_count(redeem_script, accurate=True)
 
 
 def witness_sigop_count(
@@ -102,11 +109,9 @@ def witness_sigop_count(
     program = witness_program(script_pubkey)
     if program is not None:
         return _program_sigops(program, witness)
-    if is_p2sh(script_pubkey) and is_push_only(script_sig):
-        last_data = b""
-        for _, data, _ in iter_ops(script_sig):
-            last_data = data or b""
-        program = witness_program(last_data)
+    if is_p2sh(script_pubkey):
+        redeem_script = _last_push(script_sig)
+        program = None if redeem_script is None else witness_program(redeem_script)
         if program is not None:
             return _program_sigops(program, witness)
     return 0
