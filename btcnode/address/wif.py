@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from btcnode.address.base58 import b58check_decode, b58check_encode
 from btcnode.address.errors import AddressError, AddressProblem
 from btcnode.consensus.params import ChainParams
+from btcnode.consensus.script.signature import SECP256K1_ORDER
 
 __all__ = ["SECRET_BYTES", "WifKey", "decode_wif", "encode_wif"]
 
 SECRET_BYTES = 32
 COMPRESSED_FLAG = 0x01
-# secp256k1's group order: a secret must be in 1..n-1 (Core's CKey::Check).
-SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +29,7 @@ class WifKey:
             raise AddressError(
                 AddressProblem.BAD_LENGTH, f"a secret is 32 bytes, got {len(self.secret)}"
             )
-        if not 0 < int.from_bytes(self.secret, "big") < SECP256K1_ORDER:
+        if not 0 < int.from_bytes(self.secret, "big") < SECP256K1_ORDER:  # Core's CKey::Check
             raise AddressError(AddressProblem.BAD_FORMAT, "secret outside 1..n-1 of secp256k1")
 
     def __repr__(self) -> str:
