@@ -3,53 +3,18 @@ a reorg returns transactions and drops those the new chain double-spends."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
+import functools
 
-from btcnode.chain import Chainstate, ChainUpdate
 from btcnode.consensus.block import Block
 from btcnode.consensus.params import REGTEST
-from btcnode.consensus.tx import OutPoint, Tx
+from btcnode.consensus.tx import OutPoint
 from btcnode.mempool import AcceptStatus, Mempool, RemovalReason
-from btcnode.miner.assemble import assemble_block, solve_block
-from common.store import MemoryStore
+from tests.btcnode.chain.builder import QUICK_REGTEST, ChainBuilder, feed, new_chainstate
 from tests.btcnode.mempool.helpers import Utxo, Wallet
 
 # Coinbases spendable one block later keep the chains short.
-PARAMS = dataclasses.replace(REGTEST, name="regtest-maturity-1", coinbase_maturity=1)
+PARAMS = QUICK_REGTEST
 NOW = REGTEST.genesis.header.time + 10_000_000
-
-
-class Miner:
-    def __init__(self, chainstate: Chainstate, wallet: Wallet) -> None:
-        self.chainstate = chainstate
-        self.wallet = wallet
-        self.heights = {PARAMS.genesis_hash: (0, PARAMS.genesis.header.time)}
-
-    def block(
-        self, parent: bytes, txs: Sequence[Tx] = (), *, fees: int = 0, tag: bytes = b""
-    ) -> Block:
-        height, time = self.heights[parent]
-        block = solve_block(
-            assemble_block(
-                prev_hash=parent,
-                height=height + 1,
-                time=time + 1,
-                bits=PARAMS.genesis.header.bits,
-                txs=txs,
-                fees=fees,
-                script_pubkey=self.wallet.p2wpkh,
-                params=PARAMS,
-                extra_nonce=tag,
-            )
-        )
-        self.heights[block.hash] = (height + 1, time + 1)
-        return block
-
-    def connect(self, block: Block) -> ChainUpdate:
-        update = self.chainstate.process_block(block, NOW)
-        assert isinstance(update, ChainUpdate)
-        return update
 
 
 def _reward(block: Block) -> Utxo:
@@ -58,13 +23,12 @@ def _reward(block: Block) -> Utxo:
 
 def test_blocks_and_a_reorg_against_the_chainstate() -> None:
     wallet = Wallet()
-    chainstate = Chainstate.open(MemoryStore(), PARAMS)
-    miner = Miner(chainstate, wallet)
+    chainstate = new_chainstate(PARAMS)
+    mine = functools.partial(ChainBuilder(PARAMS).block, script_pubkey=wallet.p2wpkh)
     pool = Mempool()
-    b1 = miner.block(PARAMS.genesis_hash)
-    b2 = miner.block(b1.hash)
-    for block in (b1, b2):
-        miner.connect(block)
+    b1 = mine(PARAMS.genesis_hash)
+    b2 = mine(b1.hash)
+    feed(chainstate, [b1, b2])
     reward1, reward2 = _reward(b1), _reward(b2)
     value = reward1.out.value
     a = wallet.spend([reward1], [value - 1000])
@@ -74,8 +38,8 @@ def test_blocks_and_a_reorg_against_the_chainstate() -> None:
         assert pool.accept(tx, chainstate, NOW).accepted
     # Block 3a confirms a and a rival of c.
     c_rival = wallet.spend([reward2], [value - 3000])
-    b3a = miner.block(b2.hash, [a, c_rival], fees=1000 + 3000)
-    update = miner.connect(b3a)
+    b3a = mine(b2.hash, [a, c_rival], fees=1000 + 3000)
+    (update,) = feed(chainstate, [b3a])
     assert update.connected == (b3a,)
     result = pool.update_for_reorg(update, chainstate, NOW)
     assert [(r.txid, r.reason) for r in result.removed] == [
@@ -87,10 +51,9 @@ def test_blocks_and_a_reorg_against_the_chainstate() -> None:
     # A longer fork from block 2 spends block 1's reward otherwise: a cannot come back,
     # so its child goes; c's rival returns to the pool.
     d = wallet.spend([reward1], [value - 5000])
-    b3b = miner.block(b2.hash, [d], fees=5000, tag=b"b")
-    b4b = miner.block(b3b.hash, tag=b"b")
-    miner.connect(b3b)
-    update = miner.connect(b4b)
+    b3b = mine(b2.hash, [d], fees=5000, tag=b"b")
+    b4b = mine(b3b.hash, tag=b"b")
+    update = feed(chainstate, [b3b, b4b])[-1]
     assert update.disconnected == (b3a,) and update.connected == (b3b, b4b)
     result = pool.update_for_reorg(update, chainstate, NOW + 1)
     assert [(r.txid, r.status) for r in result.resurrected] == [
