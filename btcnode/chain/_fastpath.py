@@ -27,7 +27,12 @@ from collections.abc import Sequence
 
 from btcnode.consensus.hashes import hash160, sha256d
 from btcnode.consensus.script.flags import ScriptFlags
-from btcnode.consensus.script.signature import is_valid_signature_encoding, verify_strict_der
+from btcnode.consensus.script.signature import (
+    MAX_DER_SIG_BYTES,
+    MIN_DER_SIG_BYTES,
+    is_valid_signature_encoding,
+    verify_strict_der,
+)
 from btcnode.consensus.serialize import read_compact_at, ser_compact_size
 from btcnode.consensus.tx import TxOut
 
@@ -36,7 +41,6 @@ _SIGHASH_ALL_U32 = b"\x01\x00\x00\x00"
 _P2PKH_HEAD, _P2PKH_TAIL = b"\x76\xa9\x14", b"\x88\xac"
 _P2WPKH_HEAD = b"\x00\x14"
 _COMPRESSED_PUBKEY_BYTES = 33
-_MIN_SIG_BYTES, _MAX_SIG_BYTES = 9, 73  # BIP66 bounds, hash type byte included
 _I64 = struct.Struct("<q")
 _WITNESS = int(ScriptFlags.WITNESS)
 
@@ -131,11 +135,8 @@ class _RawTx:
 
 
 def _signature_ok(sig: bytes) -> bool:
-    return (
-        _MIN_SIG_BYTES <= len(sig) <= _MAX_SIG_BYTES
-        and sig[-1] == _SIGHASH_ALL_BYTE
-        and is_valid_signature_encoding(sig)
-    )
+    """Strict DER (which bounds the length first) with hash type SIGHASH_ALL."""
+    return is_valid_signature_encoding(sig) and sig[-1] == _SIGHASH_ALL_BYTE
 
 
 def _pubkey_ok(pubkey: bytes) -> bool:
@@ -155,7 +156,7 @@ def _prove_p2pkh(tx: _RawTx, n_in: int, script_pubkey: bytes) -> bool:
     sig_len = raw[script_start]
     sig_end = script_start + 1 + sig_len
     if not (
-        _MIN_SIG_BYTES <= sig_len <= _MAX_SIG_BYTES
+        MIN_DER_SIG_BYTES <= sig_len <= MAX_DER_SIG_BYTES
         and script_end - sig_end == 1 + _COMPRESSED_PUBKEY_BYTES
         and raw[sig_end] == _COMPRESSED_PUBKEY_BYTES
     ):
