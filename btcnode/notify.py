@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from btcnode.consensus.block import Block
 from btcnode.consensus.errors import ChainMisuse
 from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.tx import Tx
@@ -114,14 +115,14 @@ class NotificationTranslator:
     disconnected blocks, so the new tip is not among the events).
     """
 
-    __slots__ = ("_connected", "_mempool_sequence", "_raw_block")
+    __slots__ = ("_last_connected", "_mempool_sequence", "_raw_block")
 
     def __init__(
         self, raw_block: RawBlockLookup, *, mempool_sequence: int = FIRST_MEMPOOL_SEQUENCE
     ) -> None:
         self._raw_block = raw_block
         self._mempool_sequence = mempool_sequence
-        self._connected: dict[bytes, bytes] = {}  # hash -> raw, for this change's rawblock
+        self._last_connected: Block | None = None  # this change's new tip, for rawblock
 
     @property
     def mempool_sequence(self) -> int:
@@ -164,8 +165,7 @@ class NotificationTranslator:
         for tx in block.txs:
             out.extend(self._transaction(tx, wanted))
         if isinstance(event, BlockConnected):
-            if "rawblock" in wanted:
-                self._connected[block.hash] = block.serialize()
+            self._last_connected = block
             label = "C"
         else:
             label = "D"
@@ -183,13 +183,16 @@ class NotificationTranslator:
         return out
 
     def _tip(self, event: TipChanged, wanted: frozenset[str]) -> list[Notification]:
-        connected, self._connected = self._connected, {}
+        connected, self._last_connected = self._last_connected, None
         tip_hex = hash256_hex(event.tip_hash)
         out = []
         if "hashblock" in wanted:
             out.append(Notification("hashblock", _json(hash=tip_hex, height=event.tip_height)))
         if "rawblock" in wanted:
-            raw = connected.get(event.tip_hash) or self._raw_block(event.tip_hash)
+            if connected is not None and connected.hash == event.tip_hash:
+                raw: bytes | None = connected.serialize()
+            else:
+                raw = self._raw_block(event.tip_hash)
             if raw is not None:
                 fields = _json(hash=tip_hex, height=event.tip_height, hex=raw.hex())
                 out.append(Notification("rawblock", fields))
