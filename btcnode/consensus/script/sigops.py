@@ -7,7 +7,7 @@ gives n). Counting stops at the first unparsable push, as Core's loop does.
 
 from __future__ import annotations
 
-from btcnode.consensus.script.flags import ScriptFlags
+from btcnode.consensus.script._flagbits import WITNESS
 from btcnode.consensus.script.opcodes import Op
 from btcnode.consensus.script.ops import (
     ScriptParseError,
@@ -28,8 +28,6 @@ _CHECKSIG, _CHECKSIGVERIFY = int(Op.OP_CHECKSIG), int(Op.OP_CHECKSIGVERIFY)
 _CHECKMULTISIG, _CHECKMULTISIGVERIFY = int(Op.OP_CHECKMULTISIG), int(Op.OP_CHECKMULTISIGVERIFY)
 _OP_1, _OP_16 = int(Op.OP_1), int(Op.OP_16)
 _SMALL_INT_BIAS = _OP_1 - 1  # OP_n encodes n + 0x50
-
-_WITNESS_FLAG = int(ScriptFlags.WITNESS)  # plain int: ScriptFlags' own & is slow per input
 
 P2PKH_BYTES = 25  # OP_DUP OP_HASH160 <20> OP_EQUALVERIFY OP_CHECKSIG
 _P2PKH_HEAD = b"\x76\xa9\x14"
@@ -104,7 +102,7 @@ def witness_sigop_count(
     script_sig: bytes, script_pubkey: bytes, witness: tuple[bytes, ...], flags: int
 ) -> int:
     """Core's CountWitnessSigOps: P2WPKH is 1, P2WSH counts its witness script accurately."""
-    if not int(flags) & _WITNESS_FLAG:
+    if not int(flags) & WITNESS:  # _flagbits' plain int: ScriptFlags' & is slow per input
         return 0
     program = witness_program(script_pubkey)
     if program is not None:
