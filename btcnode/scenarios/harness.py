@@ -225,21 +225,9 @@ class Cluster(CloseOnExit):
             raise ScenarioMisuse(f"{initiator} and {acceptor} are already linked (or the same)")
         a, b = self[initiator], self[acceptor]
         a.call("addnode", b.p2p_address, "onetry")
-        outbound = wait_until(
-            f"{initiator} connected to {acceptor}",
-            lambda: _peer(a, lambda p: p.get("addr") == b.p2p_address),
-            lambda p: p is not None and int(p.get("version", 0)) > 0,
-            timeout_s=LINK_TIMEOUT_S,
-            show=lambda p: f"peer entry {p}",
-        )
-        bind = str((outbound or {}).get("addrbind"))  # `done` refused None
-        wait_until(
-            f"{acceptor} accepted {initiator}",
-            lambda: _peer(b, lambda p: p.get("addr") == bind),
-            lambda p: p is not None and int(p.get("version", 0)) > 0,
-            timeout_s=LINK_TIMEOUT_S,
-            show=lambda p: f"peer entry {p}",
-        )
+        outbound = _wait_handshake(a, b.p2p_address, f"{initiator} connected to {acceptor}")
+        bind = str(outbound.get("addrbind"))
+        _wait_handshake(b, bind, f"{acceptor} accepted {initiator}")
         self.links[key] = Link(initiator, acceptor, bind)
         return self.links[key]
 
@@ -281,15 +269,28 @@ class Cluster(CloseOnExit):
         return cut
 
 
-def _peer(node: NodeProcess, match: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
+def _peer(node: NodeProcess, addr: str) -> dict[str, Any] | None:
+    """The node's getpeerinfo entry for the peer at `addr`, if it has one."""
     peers = node.call("getpeerinfo")
-    return next((p for p in peers if isinstance(p, dict) and match(p)), None)
+    return next((p for p in peers if isinstance(p, dict) and p.get("addr") == addr), None)
+
+
+def _wait_handshake(node: NodeProcess, addr: str, what: str) -> dict[str, Any]:
+    """Until `node` has a peer at `addr` whose version handshake is done; its entry."""
+    entry = wait_until(
+        what,
+        lambda: _peer(node, addr),
+        lambda p: p is not None and int(p.get("version", 0)) > 0,
+        timeout_s=LINK_TIMEOUT_S,
+        show=lambda p: f"peer entry {p}",
+    )
+    return entry or {}  # `done` refused None
 
 
 def _wait_peer_gone(node: NodeProcess, addr: str) -> None:
     wait_until(
         f"{node.name} disconnected from {addr}",
-        lambda: _peer(node, lambda p: p.get("addr") == addr),
+        lambda: _peer(node, addr),
         lambda p: p is None,
         timeout_s=LINK_TIMEOUT_S,
         show=lambda p: f"still a peer: {p}",
