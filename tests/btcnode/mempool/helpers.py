@@ -3,6 +3,7 @@
 `FakeChain` is a `ChainView` over a dict of coins: the tip height and the median time past
 of every height are chosen by the test. `Wallet` makes real signed P2WPKH (and P2PKH)
 spends with one deterministic key, so script checks run on every accepted transaction.
+`block_at` and `Change` describe the blocks a test connects or disconnects.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from dataclasses import dataclass
 
 import coincurve
 
+from btcnode.consensus.block import Block, BlockHeader
 from btcnode.consensus.coins import Coin
 from btcnode.consensus.params import COIN, REGTEST, ChainParams
 from btcnode.consensus.tx import OutPoint, Tx, TxIn, TxOut
+from btcnode.miner.assemble import create_coinbase
 from btcnode.signing import p2pkh_script_for, p2wpkh_script_for, sign_inputs
 
 BASE_TIME = 1_700_000_000
@@ -42,6 +45,20 @@ class FakeChain:
 
     def spend(self, outpoint: OutPoint) -> None:
         del self.coins[outpoint]
+
+
+@dataclass(frozen=True)
+class Change:
+    """A chain change as `Mempool.update_for_reorg` reads it (a `ChainChange`)."""
+
+    disconnected: tuple[Block, ...] = ()
+    connected: tuple[Block, ...] = ()
+
+
+def block_at(height: int, *txs: Tx) -> Block:
+    """A block of a coinbase for `height` and `txs`, unsolved: the mempool reads only its txs."""
+    header = BlockHeader(1, height.to_bytes(32, "little"), bytes(32), 0, 0x207FFFFF, 0)
+    return Block(header, (create_coinbase(height, b"\x51", 50 * COIN), *txs))
 
 
 @dataclass(frozen=True)

@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from btcnode.consensus.block import Block, BlockHeader
 from btcnode.consensus.coins import Coin
 from btcnode.consensus.tx import OutPoint, Tx
 from btcnode.mempool import AcceptStatus, Mempool, RemovalReason
-from btcnode.miner.assemble import create_coinbase
 from tests.btcnode.mempool.helpers import (
     BASE_TIME,
     COIN,
     NO_RBF_SEQUENCE,
+    Change,
     FakeChain,
     Utxo,
     Wallet,
+    block_at,
     utxo,
 )
 
 NOW = BASE_TIME
-
-
-@dataclass(frozen=True)
-class Change:
-    disconnected: tuple[Block, ...] = ()
-    connected: tuple[Block, ...] = ()
-
-
-def _block(height: int, *txs: Tx) -> Block:
-    coinbase = create_coinbase(height, b"\x51", 50 * COIN)
-    header = BlockHeader(1, height.to_bytes(32, "little"), bytes(32), 0, 0x207FFFFF, 0)
-    return Block(header, (coinbase, *txs))
 
 
 def _confirm(chain: FakeChain, tx: Tx, height: int) -> None:
@@ -59,7 +46,7 @@ def test_block_removes_confirmed_and_conflicting_with_descendants(
     for tx in (a, a_child, b, b_child):
         assert pool.accept(tx, chain, NOW).accepted
     rival_b = wallet.spend([coin_b], [COIN - 5000], sequence=NO_RBF_SEQUENCE)
-    block = _block(201, a, rival_b)
+    block = block_at(201, a, rival_b)
     removed = pool.remove_for_block(block, NOW)
     assert [(r.txid, r.reason) for r in removed] == [
         (a.txid, RemovalReason.BLOCK),
@@ -81,7 +68,7 @@ def test_reorg_brings_back_a_parent_and_links_its_children(
     child = wallet.chain_spend(parent, 0, 2000)
     assert pool.accept(child, chain, NOW).accepted
     # The block holding the parent is disconnected; the chain is one block shorter.
-    disconnected = _block(chain.tip_height, parent)
+    disconnected = block_at(chain.tip_height, parent)
     _unconfirm(chain, parent, [coin], 150)
     chain.tip_height -= 1
     result = pool.update_for_reorg(Change(disconnected=(disconnected,)), chain, NOW)
@@ -107,7 +94,7 @@ def test_reorg_drops_a_double_spent_parent_with_its_children(
     assert pool.accept(child, chain, NOW).accepted
     # The new chain spends the parent's input elsewhere.
     rival = wallet.spend([coin], [COIN - 3000])
-    old_block, new_block = _block(chain.tip_height, parent), _block(chain.tip_height, rival)
+    old_block, new_block = block_at(chain.tip_height, parent), block_at(chain.tip_height, rival)
     for n in range(len(parent.vout)):
         del chain.coins[OutPoint(parent.txid, n)]
     chain.coins[OutPoint(rival.txid, 0)] = Coin(rival.vout[0], chain.tip_height, False)
@@ -125,7 +112,7 @@ def test_reorg_skips_coinbases_and_reconfirmed_transactions(
     coin = wallet.fund(chain, height=150)
     tx = wallet.spend([coin], [COIN - 1000])
     _confirm(chain, tx, chain.tip_height)
-    old_block = _block(chain.tip_height, tx)
+    old_block = block_at(chain.tip_height, tx)
     new_block = Block(BlockHeader(1, bytes(32), bytes(32), 9, 0x207FFFFF, 0), old_block.txs)
     result = pool.update_for_reorg(Change((old_block,), (new_block,)), chain, NOW)
     assert result.resurrected == () and len(pool) == 0
@@ -148,7 +135,9 @@ def test_reorg_removes_what_the_shorter_chain_makes_invalid(
     for tx in (spends_reward, locked, relative, fine, child_of_locked):
         assert pool.accept(tx, chain, NOW).accepted, tx
     chain.tip_height -= 1
-    result = pool.update_for_reorg(Change(disconnected=(_block(chain.tip_height + 1),)), chain, NOW)
+    result = pool.update_for_reorg(
+        Change(disconnected=(block_at(chain.tip_height + 1),)), chain, NOW
+    )
     removed = {(r.txid, r.reason) for r in result.removed}
     assert removed == {
         (spends_reward.txid, RemovalReason.REORG),  # the coinbase is immature again

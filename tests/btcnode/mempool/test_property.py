@@ -8,25 +8,25 @@ rerun with that seed alone to replay it.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 
 import pytest
 
-from btcnode.consensus.block import Block, BlockHeader
+from btcnode.consensus.block import Block
 from btcnode.consensus.coins import Coin
 from btcnode.consensus.tx import OutPoint, Tx
 from btcnode.mempool import Mempool, MempoolEntry, MempoolPolicy
-from btcnode.miner.assemble import create_coinbase
-from tests.btcnode.mempool.helpers import BASE_TIME, COIN, FakeChain, Utxo, Wallet
+from tests.btcnode.mempool.helpers import (
+    BASE_TIME,
+    COIN,
+    Change,
+    FakeChain,
+    Utxo,
+    Wallet,
+    block_at,
+)
 
 SEEDS = range(10)
 STEPS = 80
-
-
-@dataclass(frozen=True)
-class Change:
-    disconnected: tuple[Block, ...] = ()
-    connected: tuple[Block, ...] = ()
 
 
 class Scenario:
@@ -94,7 +94,7 @@ class Scenario:
             for n, out in enumerate(tx.vout):
                 self.chain.coins[OutPoint(tx.txid, n)] = Coin(out, height, False)
         self.chain.tip_height = height
-        block = _block(height, txs)
+        block = block_at(height, *txs)
         self.blocks.append((block, spent))
         self.pool.update_for_reorg(Change(connected=(block,)), self.chain, self.now)
 
@@ -108,11 +108,6 @@ class Scenario:
         self.chain.coins.update(spent)
         self.chain.tip_height -= 1
         self.pool.update_for_reorg(Change(disconnected=(block,)), self.chain, self.now)
-
-
-def _block(height: int, txs: list[Tx]) -> Block:
-    header = BlockHeader(1, height.to_bytes(32, "little"), bytes(32), 0, 0x207FFFFF, 0)
-    return Block(header, (create_coinbase(height, b"\x51", 50 * COIN), *txs))
 
 
 def _closure(start: set[bytes], links: dict[bytes, set[bytes]]) -> set[bytes]:
