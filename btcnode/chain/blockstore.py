@@ -31,8 +31,12 @@ class StoredBlock:
 def serialize_block(block: Block) -> tuple[bytes, tuple[bytes, ...]]:
     """The block's serialization and each transaction's part of it."""
     tx_bytes = tuple(tx.serialize() for tx in block.txs)
-    head = block.header.serialize() + ser_compact_size(len(tx_bytes))
-    return head + b"".join(tx_bytes), tx_bytes
+    return _join(block, tx_bytes), tx_bytes
+
+
+def _join(block: Block, tx_bytes: tuple[bytes, ...]) -> bytes:
+    """The serialization of `block` whose transactions serialize to `tx_bytes`."""
+    return block.header.serialize() + ser_compact_size(len(tx_bytes)) + b"".join(tx_bytes)
 
 
 def split_transactions(raw: bytes, block: Block) -> tuple[bytes, ...]:
@@ -91,8 +95,7 @@ class BlockStore:
         None if it is not stored. A cached block is put back together from its parts."""
         cached = self._cache.get(block_hash)
         if cached is not None:
-            head = cached.block.header.serialize() + ser_compact_size(len(cached.tx_bytes))
-            return head + b"".join(cached.tx_bytes)
+            return _join(cached.block, cached.tx_bytes)
         return self._store.get(block_key(block_hash))
 
     def _remember(self, block_hash: bytes, stored: StoredBlock) -> None:
