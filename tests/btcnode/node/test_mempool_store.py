@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from btcnode.chain import Chainstate
 from btcnode.consensus.hashes import hash256_hex
-from btcnode.consensus.params import REGTEST
-from btcnode.mempool import Mempool
 from btcnode.mempool_store import (
     TX_PREFIX,
     CorruptMempoolRecord,
@@ -17,12 +14,14 @@ from btcnode.mempool_store import (
 )
 from btcnode.node import Node
 from common.store import MemoryStore, SimStore
+from tests.btcnode.chain.builder import active_blocks
 from tests.btcnode.scenarios.helpers import (
     RBF_SEQUENCE,
     T0,
     coinbase_coin,
     key,
     mature_node,
+    new_node,
     output_coin,
     p2wpkh,
     pay,
@@ -37,10 +36,8 @@ def _recorded(node: Node, store: MempoolStore) -> None:
 
 def _same_chain(node: Node) -> Node:
     """A fresh node (empty mempool) on a copy of `node`'s blocks."""
-    fresh = Node(Chainstate.open(MemoryStore(), REGTEST), Mempool(), REGTEST)
-    for height in range(1, node.chainstate.tip_height + 1):
-        block = node.chainstate.get_block(node.chainstate.block_hash_at(height))
-        assert block is not None
+    fresh = new_node()
+    for block in active_blocks(node.chainstate):
         fresh.submit_block(block, T0)
     return fresh
 
