@@ -24,15 +24,10 @@ from dataclasses import dataclass
 
 from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.tx import Tx
+from btcnode.mempool import signals_opt_in
 from btcnode.mempool.feerate import FeeRate
 from btcnode.mempool.policy import DEFAULT_INCREMENTAL_RELAY_FEE
-from wallets.builder import (
-    MAX_BIP125_RBF_SEQUENCE,
-    BuildOptions,
-    BuiltTx,
-    Spendable,
-    build_transaction,
-)
+from wallets.builder import BuildOptions, BuiltTx, Spendable, build_transaction
 from wallets.coinselect import InsufficientFunds, Rng
 from wallets.errors import WalletInputError, WalletMisuse
 from wallets.txsize import estimate_vsize
@@ -124,7 +119,7 @@ def _check_replaceable(request: BumpRequest) -> None:
     txid = hash256_hex(request.original.txid)
     if request.confirmed:
         raise NotReplaceable(txid, "it is already confirmed")
-    if not any(txin.sequence <= MAX_BIP125_RBF_SEQUENCE for txin in request.original.vin):
+    if not signals_opt_in(request.original):
         raise NotReplaceable(txid, "it does not signal BIP125 replaceability")  # rule 1
 
 
