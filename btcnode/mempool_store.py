@@ -101,8 +101,7 @@ class MempoolStore:
             return
         sequence = self._next_sequence
         batch = WriteBatch()
-        batch.put(TX_PREFIX + _SEQUENCE.pack(sequence), encode_record(time, tx))
-        batch.put(index_key, _SEQUENCE.pack(sequence))
+        _put_tx(batch, sequence, tx, time)
         self._store.write(batch, sync=True)
         self._next_sequence = sequence + 1
 
@@ -131,10 +130,16 @@ class MempoolStore:
             for key, _ in self._store.iterate(prefix=prefix):
                 batch.delete(key)
         for sequence, (tx, time) in enumerate(txs):
-            batch.put(TX_PREFIX + _SEQUENCE.pack(sequence), encode_record(time, tx))
-            batch.put(INDEX_PREFIX + tx.txid, _SEQUENCE.pack(sequence))
+            _put_tx(batch, sequence, tx, time)
         self._store.write(batch, sync=True)
         self._next_sequence = len(txs)
+
+
+def _put_tx(batch: WriteBatch, sequence: int, tx: Tx, time: int) -> None:
+    """The record of `tx` and its index entry (the layout in the module docstring)."""
+    packed = _SEQUENCE.pack(sequence)
+    batch.put(TX_PREFIX + packed, encode_record(time, tx))
+    batch.put(INDEX_PREFIX + tx.txid, packed)
 
 
 def _sequence_of(key: bytes) -> int:
