@@ -36,15 +36,14 @@ from btcnode.cli_args import (
 )
 from btcnode.consensus.errors import ChainMisuse
 from btcnode.daemon.layout import DEFAULT_DATADIR, cookie_path
+from btcnode.daemon.options import DEFAULT_RPC_PORT
 from btcnode.rpc.auth import read_cookie
-from btcnode.rpc.client import http_post
+from btcnode.rpc.client import DEFAULT_TIMEOUT_SECONDS, http_post
+from btcnode.rpc.errors import RpcErrorCode
 
 __all__ = ["RpcEndpoint", "RpcFailure", "call_rpc", "rpc"]
 
-DEFAULT_RPC_PORT = 18443  # Core's regtest RPC port
-RPC_IN_WARMUP = -28  # Core's code while the node is still starting; --rpcwait retries it
 WAIT_RETRY_S = 0.25  # between --rpcwait attempts: quick to notice a node that came up
-HTTP_TIMEOUT_S = 900.0  # Core's -rpcclienttimeout default: a long generate may take minutes
 EXIT_FAILURE = 1
 
 
@@ -117,7 +116,8 @@ def call_rpc(
     except CliArgumentError as exc:
         raise RpcFailure(f"error: server returned HTTP {status}: {exc}") from None
     if error is not None:
-        warmup = isinstance(error, dict) and error.get("code") == RPC_IN_WARMUP
+        # Core's code while the node is still starting: --rpcwait retries it
+        warmup = isinstance(error, dict) and error.get("code") == RpcErrorCode.IN_WARMUP
         raise RpcFailure(format_error(error), retry=warmup)
     return result
 
@@ -133,7 +133,7 @@ def call_with_wait(
     deadline = None if not wait_timeout_s else time.monotonic() + wait_timeout_s
     while True:
         try:
-            return call_rpc(endpoint, method, params, HTTP_TIMEOUT_S)
+            return call_rpc(endpoint, method, params, DEFAULT_TIMEOUT_SECONDS)
         except RpcFailure as exc:
             give_up = deadline is not None and time.monotonic() >= deadline
             if wait_timeout_s is None or not exc.retry or give_up:
