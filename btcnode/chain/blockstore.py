@@ -16,6 +16,7 @@ from btcnode.chain.encoding import CorruptChainstate
 from btcnode.chain.layout import block_key
 from btcnode.consensus.block import HEADER_BYTES, Block
 from btcnode.consensus.errors import SerializationError
+from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.serialize import ser_compact_size
 from common.store.api import Store, WriteBatch
 
@@ -79,13 +80,13 @@ class BlockStore:
             return cached
         raw = self._store.get(block_key(block_hash))
         if raw is None:
-            raise CorruptChainstate(f"block {block_hash[::-1].hex()} is indexed but not stored")
+            raise CorruptChainstate(f"block {hash256_hex(block_hash)} is indexed but not stored")
         try:
             block = Block.deserialize(raw)
         except (SerializationError, ValueError) as exc:
-            raise CorruptChainstate(f"stored block {block_hash[::-1].hex()}: {exc}") from exc
+            raise CorruptChainstate(f"stored block {hash256_hex(block_hash)}: {exc}") from exc
         if block.hash != block_hash:
-            raise CorruptChainstate(f"block stored under {block_hash[::-1].hex()} hashes apart")
+            raise CorruptChainstate(f"block stored under {hash256_hex(block_hash)} hashes apart")
         stored = StoredBlock(block, split_transactions(raw, block))
         self._remember(block_hash, stored)
         return stored

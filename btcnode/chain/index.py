@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from btcnode.chain.layout import IndexRecord
 from btcnode.consensus.block import BlockHeader
 from btcnode.consensus.errors import ChainMisuse
+from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.pow_target import block_proof
 
 
@@ -206,7 +207,8 @@ class BlockNode:
         )
 
     def __repr__(self) -> str:
-        return f"<BlockNode {self.hash[::-1].hex()[:16]} height={self.height} status={self.status}>"
+        short = hash256_hex(self.hash)[:16]
+        return f"<BlockNode {short} height={self.height} status={self.status}>"
 
 
 class AncestorCursor:
@@ -291,7 +293,7 @@ class BlockIndex:
         """Insert a header whose parent is in the index; returns the new node."""
         parent = self._nodes.get(header.prev_block)
         if parent is None:
-            raise ChainMisuse(f"parent {header.prev_block[::-1].hex()} is not in the index")
+            raise ChainMisuse(f"parent {hash256_hex(header.prev_block)} is not in the index")
         node = BlockNode(header, parent, status, sequence_id)
         self._nodes[node.hash] = node
         self._children.setdefault(parent.hash, []).append(node)

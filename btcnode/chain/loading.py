@@ -35,6 +35,7 @@ from btcnode.chain.layout import (
     index_key,
 )
 from btcnode.consensus.errors import ChainMisuse
+from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.params import ChainParams
 from common.store.api import Store, WriteBatch
 
@@ -69,7 +70,7 @@ def load(store: Store, params: ChainParams) -> tuple[BlockIndex, ActiveChain]:
         raise CorruptChainstate("the store has a block index but no tip")
     tip = index.get(decode_tip(raw_tip))
     if tip is None or not tip.have_chain:
-        raise CorruptChainstate(f"tip {raw_tip[::-1].hex()} is not a stored, indexed block")
+        raise CorruptChainstate(f"tip {hash256_hex(raw_tip)} is not a stored, indexed block")
     active = ActiveChain(index.genesis)
     active.set_tip(tip)
     return index, active
