@@ -26,12 +26,12 @@ from btcnode.notify import (
     encode_overflow,
     parse_topics,
 )
+from btcnode.rpc.auth import WWW_AUTHENTICATE
 
 __all__ = ["EVENTS_PATH", "HEARTBEAT_INTERVAL_S", "EventFeed"]
 
 EVENTS_PATH = "/events"
 HEARTBEAT_INTERVAL_S = 15.0  # an SSE comment this often keeps idle connections open
-WWW_AUTHENTICATE = 'Basic realm="jsonrpc"'  # what Core's HTTP server answers a 401 with
 # A write that waits this long for the client to read means the client has stopped reading:
 # its subscriber has long overflowed, so the stream is closed instead of held open.
 WRITE_TIMEOUT_S = 30.0
