@@ -63,7 +63,6 @@ def wall_clock() -> int:
 class _Http:
     runner: web.AppRunner
     feed: EventFeed
-    cookie: Path
     wallets: WalletManager
 
 
@@ -159,7 +158,7 @@ async def _start_http(
     except BaseException:
         await runner.cleanup()
         raise
-    return _Http(runner, feed, cookie, wallets)
+    return _Http(runner, feed, wallets)
 
 
 def _hub(services: NodeServices) -> NotificationHub:
