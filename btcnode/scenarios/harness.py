@@ -26,7 +26,7 @@ from common.closing import CloseOnExit
 from common.devnet import stop_processes
 from common.net import free_tcp_ports
 
-__all__ = ["LOG_FILE", "Cluster", "NodeProcess", "Progress"]
+__all__ = ["LOG_FILE", "Cluster", "NodeProcess", "Progress", "quiet"]
 
 Progress = Callable[[str], None]  # told each step as it starts, for a live narrative
 
@@ -39,7 +39,8 @@ STOP_GRACE_S = 10.0  # a node flushes its chainstate on SIGTERM; then SIGKILL
 LOG_TAIL_LINES = 25  # of each node's log in a failure report
 
 
-def _ignore(_: str) -> None:
+def quiet(_: str) -> None:
+    """The `Progress` that tells no one: every scenario's default."""
     return None
 
 
@@ -156,7 +157,7 @@ class Cluster(CloseOnExit):
         names: Sequence[str],
         *,
         par: int = 1,
-        progress: Progress = _ignore,
+        progress: Progress = quiet,
     ) -> None:
         if len(set(names)) != len(names) or not names:
             raise ScenarioMisuse(f"node names must be distinct and not empty: {list(names)}")

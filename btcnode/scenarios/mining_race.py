@@ -25,7 +25,7 @@ from btcnode.scenarios.chain import (
     tips,
     wait_tip,
 )
-from btcnode.scenarios.harness import Cluster, NodeProcess, Progress
+from btcnode.scenarios.harness import Cluster, NodeProcess, Progress, quiet
 from btcnode.scenarios.keys import Coin, pay, scenario_key, short_hex
 from btcnode.scenarios.results import MiningRaceResult
 from btcnode.scenarios.waits import wait_until
@@ -37,11 +37,7 @@ FEE_SATS = 2_000  # about 18 sat/vB for a 1-in 1-out P2WPKH spend: above every r
 SPENDER = scenario_key("race spender")
 
 
-def _quiet(_: str) -> None:
-    return None
-
-
-def run_mining_race(root: Path, *, progress: Progress = _quiet, par: int = 1) -> MiningRaceResult:
+def run_mining_race(root: Path, *, progress: Progress = quiet, par: int = 1) -> MiningRaceResult:
     started = time.monotonic()
     with Cluster(root, NODES, par=par, progress=progress) as cluster:
         cluster.start()

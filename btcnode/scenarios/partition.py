@@ -16,7 +16,7 @@ from pathlib import Path
 
 from btcnode.scenarios.chain import mine, tip_of, utxo_summaries, wait_tip
 from btcnode.scenarios.errors import ScenarioMisuse
-from btcnode.scenarios.harness import Cluster, NodeProcess, Progress
+from btcnode.scenarios.harness import Cluster, NodeProcess, Progress, quiet
 from btcnode.scenarios.keys import scenario_key, short_hex
 from btcnode.scenarios.results import HalfView, PartitionResult
 
@@ -31,14 +31,10 @@ DEFAULT_WEST_BLOCKS = 3
 DEFAULT_EAST_BLOCKS = 2
 
 
-def _quiet(_: str) -> None:
-    return None
-
-
 def run_partition_heal(
     root: Path,
     *,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
     par: int = 1,
     west_blocks: int = DEFAULT_WEST_BLOCKS,
     east_blocks: int = DEFAULT_EAST_BLOCKS,

@@ -32,7 +32,7 @@ from btcnode.scenarios.chain import (
     wait_mempools,
     wait_tip,
 )
-from btcnode.scenarios.harness import Cluster, NodeProcess, Progress
+from btcnode.scenarios.harness import Cluster, NodeProcess, Progress, quiet
 from btcnode.scenarios.keys import pay, scenario_key, short_hex
 from btcnode.scenarios.merchant import PaymentState, PaymentStatus, payment_status
 from btcnode.scenarios.results import NodeTip, PrivateChainResult
@@ -50,14 +50,10 @@ MERCHANT = scenario_key("51% merchant")
 LOOT = scenario_key("51% attacker loot")
 
 
-def _quiet(_: str) -> None:
-    return None
-
-
 def run_private_chain(
     root: Path,
     *,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
     par: int = 1,
     confirmations: int = DEFAULT_CONFIRMATIONS,
     runs: int = DEFAULT_RUNS,

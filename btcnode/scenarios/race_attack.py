@@ -28,7 +28,7 @@ from btcnode.scenarios.chain import (
     wait_mempools,
     wait_tip,
 )
-from btcnode.scenarios.harness import Cluster, NodeProcess, Progress
+from btcnode.scenarios.harness import Cluster, NodeProcess, Progress, quiet
 from btcnode.scenarios.keys import pay, scenario_key, short_hex, txid_hex
 from btcnode.scenarios.results import NodeTxids, RaceAttackResult, Rejection
 
@@ -41,11 +41,7 @@ MERCHANT = scenario_key("race merchant")
 LOOT = scenario_key("race attacker change")
 
 
-def _quiet(_: str) -> None:
-    return None
-
-
-def run_race_attack(root: Path, *, progress: Progress = _quiet, par: int = 1) -> RaceAttackResult:
+def run_race_attack(root: Path, *, progress: Progress = quiet, par: int = 1) -> RaceAttackResult:
     started = time.monotonic()
     with Cluster(root, NODES, par=par, progress=progress) as cluster:
         cluster.start()

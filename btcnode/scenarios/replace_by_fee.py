@@ -22,7 +22,7 @@ from btcnode.scenarios.chain import (
     wait_mempools,
     wait_tip,
 )
-from btcnode.scenarios.harness import Cluster, Progress
+from btcnode.scenarios.harness import Cluster, Progress, quiet
 from btcnode.scenarios.keys import RBF_SEQUENCE, Coin, fee_of, pay, scenario_key, short_hex
 from btcnode.scenarios.results import ReplaceByFeeResult
 
@@ -36,16 +36,12 @@ PAYER = scenario_key("rbf payer")
 SHOP = scenario_key("rbf shop")
 
 
-def _quiet(_: str) -> None:
-    return None
-
-
 def _payment(coin: Coin, fee: int) -> tuple[bytes, int]:
     return PAYER.script, coin.value - PRICE_SATS - fee
 
 
 def run_replace_by_fee(
-    root: Path, *, progress: Progress = _quiet, par: int = 1
+    root: Path, *, progress: Progress = quiet, par: int = 1
 ) -> ReplaceByFeeResult:
     started = time.monotonic()
     with Cluster(root, NODES, par=par, progress=progress) as cluster:
