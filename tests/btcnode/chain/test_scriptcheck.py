@@ -20,7 +20,6 @@ from btcnode.consensus.hashes import hash160
 from btcnode.consensus.params import REGTEST
 from btcnode.consensus.script.errors import ScriptError
 from btcnode.consensus.script.ops import p2pkh_script, push_data
-from btcnode.consensus.script.signature import SECP256K1_ORDER, parse_der_lax
 from btcnode.consensus.sighash import (
     SIGHASH_ALL,
     SIGHASH_ANYONECANPAY,
@@ -39,6 +38,7 @@ from tests.btcnode.chain.builder import (
     keys,
     script_for,
 )
+from tests.btcnode.consensus.der import high_s
 
 FLAGS = int(script_flags_for_block(200, REGTEST))
 KEYS = keys(8)
@@ -91,18 +91,7 @@ def _with_wrong_signature(
 def _high_s(tx: Tx) -> Tx:
     """Input 0's signature with S replaced by order - S (valid, but not low-S)."""
     txin = tx.vin[0]
-    sig = txin.witness[0]
-    parsed = parse_der_lax(sig[:-1])
-    assert parsed is not None
-    r, s = parsed
-
-    def der_int(value: int) -> bytes:
-        raw = value.to_bytes(33, "big").lstrip(b"\x00")
-        raw = b"\x00" + raw if raw[0] & 0x80 else raw
-        return b"\x02" + bytes((len(raw),)) + raw
-
-    body = der_int(r) + der_int(SECP256K1_ORDER - s)
-    high = b"\x30" + bytes((len(body),)) + body + sig[-1:]
+    high = high_s(txin.witness[0])
     return Tx(
         tx.version, (TxIn(txin.prevout, b"", txin.sequence, (high, txin.witness[1])),), tx.vout
     )

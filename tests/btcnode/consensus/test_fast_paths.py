@@ -21,7 +21,7 @@ from btcnode.consensus.script.checker import TransactionSignatureChecker
 from btcnode.consensus.script.errors import ScriptErr, ScriptError
 from btcnode.consensus.script.flags import MANDATORY_FLAGS, STANDARD_FLAGS
 from btcnode.consensus.script.ops import push_data
-from btcnode.consensus.script.signature import SECP256K1_ORDER
+from btcnode.consensus.script.signature import parse_der_lax
 from btcnode.consensus.script.verify import verify_input, verify_script_sig
 from btcnode.consensus.sighash import (
     SIGHASH_ALL,
@@ -32,6 +32,7 @@ from btcnode.consensus.sighash import (
 )
 from btcnode.consensus.tx import OutPoint, Tx, TxIn, TxOut
 from btcnode.signing import p2pkh_script_for, p2wpkh_script_for, sign_inputs
+from tests.btcnode.consensus.der import der_signature, high_s
 from tests.btcnode.consensus.script_vectors import ALL_FLAGS, is_valid_combination
 
 CASES = 400
@@ -43,24 +44,6 @@ HASH_TYPES = [
     SIGHASH_ALL | SIGHASH_ANYONECANPAY,
     SIGHASH_SINGLE | SIGHASH_ANYONECANPAY,
 ]
-
-
-def _der(r: int, s: int, *, pad_r: bool = False) -> bytes:
-    def integer(value: int, pad: bool) -> bytes:
-        raw = value.to_bytes(33, "big").lstrip(b"\x00") or b"\x00"
-        if raw[0] & 0x80 or pad:
-            raw = b"\x00" + raw
-        return b"\x02" + bytes((len(raw),)) + raw
-
-    body = integer(r, pad_r) + integer(s, False)
-    return b"\x30" + bytes((len(body),)) + body
-
-
-def _r_s(der: bytes) -> tuple[int, int]:
-    len_r = der[3]
-    r = int.from_bytes(der[4 : 4 + len_r], "big")
-    s = int.from_bytes(der[6 + len_r : 6 + len_r + der[5 + len_r]], "big")
-    return r, s
 
 
 def _hybrid(pubkey_uncompressed: bytes) -> bytes:
@@ -84,19 +67,15 @@ REACHED = (
 Mutation = Callable[[bytes, bytes, random.Random], tuple[bytes, bytes]]
 
 
-def _high_s(sig: bytes, pub: bytes, rng: random.Random) -> tuple[bytes, bytes]:
-    r, s = _r_s(sig[:-1])
-    return _der(r, SECP256K1_ORDER - s) + sig[-1:], pub
-
-
 def _padded_r(sig: bytes, pub: bytes, rng: random.Random) -> tuple[bytes, bytes]:
-    r, s = _r_s(sig[:-1])
-    return _der(r, s, pad_r=True) + sig[-1:], pub
+    parsed = parse_der_lax(sig[:-1])
+    assert parsed is not None
+    return der_signature(*parsed, pad_r=1) + sig[-1:], pub
 
 
 MUTATIONS: dict[str, Mutation] = {
     "none": lambda sig, pub, rng: (sig, pub),
-    "high_s": _high_s,
+    "high_s": lambda sig, pub, rng: (high_s(sig), pub),
     "padded_r": _padded_r,
     "hash_type": lambda sig, pub, rng: (sig[:-1] + bytes((rng.choice([0, 4, 0x41, 0x84]),)), pub),
     "flip_bit": lambda sig, pub, rng: (sig[:10] + bytes((sig[10] ^ 1,)) + sig[11:], pub),

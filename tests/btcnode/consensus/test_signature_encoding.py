@@ -23,24 +23,12 @@ from btcnode.consensus.script.signature import (
     parse_der_lax,
     verify_ecdsa,
 )
+from tests.btcnode.consensus.der import der_integer, der_signature
 
 KEY = coincurve.PrivateKey(b"\x42" * 32)
 PUB = KEY.public_key.format()
 MSG = hashlib.sha256(b"message").digest()
 DER = KEY.sign(MSG, hasher=None)
-
-
-def _int(value: int, *, pad: int = 0) -> bytes:
-    raw = value.to_bytes(33, "big").lstrip(b"\x00") or b"\x00"
-    if raw[0] & 0x80:
-        raw = b"\x00" + raw
-    raw = b"\x00" * pad + raw
-    return b"\x02" + bytes((len(raw),)) + raw
-
-
-def _der(r: int, s: int) -> bytes:
-    body = _int(r) + _int(s)
-    return b"\x30" + bytes((len(body),)) + body
 
 
 def _rs() -> tuple[int, int]:
@@ -54,7 +42,7 @@ def _rs() -> tuple[int, int]:
 
 def test_lax_parses_strict_der_exactly() -> None:
     r, s = _rs()
-    assert _der(r, s) == DER
+    assert der_signature(r, s) == DER
     assert s <= SECP256K1_HALF_ORDER  # libsecp256k1 signs low S
 
 
@@ -65,28 +53,34 @@ def _raw(value: int) -> bytes:
 # name -> (encoding of (r, s), what the lax parser gives: "rs", "zero" (overflow) or None)
 LAX_CASES = {
     "long-form sequence length is skipped": (
-        lambda r, s: b"\x30\x81\x00" + _int(r) + _int(s),
+        lambda r, s: b"\x30\x81\x00" + der_integer(r) + der_integer(s),
         "rs",
     ),
-    "zero-padded R": (lambda r, s: b"\x30\x00" + _int(r, pad=3) + _int(s), "rs"),
-    "long-form R length": (lambda r, s: b"\x30\x00\x02\x81\x20" + _raw(r) + _int(s), "rs"),
+    "zero-padded R": (lambda r, s: b"\x30\x00" + der_integer(r, pad=3) + der_integer(s), "rs"),
+    "long-form R length": (lambda r, s: b"\x30\x00\x02\x81\x20" + _raw(r) + der_integer(s), "rs"),
     "long-form length, zero bytes": (
-        lambda r, s: b"\x30\x00\x02\x83\x00\x00\x20" + _raw(r) + _int(s),
+        lambda r, s: b"\x30\x00\x02\x83\x00\x00\x20" + _raw(r) + der_integer(s),
         "rs",
     ),
     "four length bytes, zeros first": (
-        lambda r, s: b"\x30\x00\x02\x84\x00\x00\x00\x20" + _raw(r) + _int(s),
+        lambda r, s: b"\x30\x00\x02\x84\x00\x00\x00\x20" + _raw(r) + der_integer(s),
         "rs",
     ),
-    "trailing garbage after S": (lambda r, s: _der(r, s) + b"\xde\xad", "rs"),
-    "R negative (no sign padding)": (lambda r, s: b"\x30\x00\x02\x20" + _raw(r) + _int(s), "rs"),
-    "R of 33 significant bytes": (lambda r, s: b"\x30\x00\x02\x21\x01" + _raw(r) + _int(s), "zero"),
-    "R equal to the order": (lambda r, s: _der(SECP256K1_ORDER, s), "zero"),
+    "trailing garbage after S": (lambda r, s: der_signature(r, s) + b"\xde\xad", "rs"),
+    "R negative (no sign padding)": (
+        lambda r, s: b"\x30\x00\x02\x20" + _raw(r) + der_integer(s),
+        "rs",
+    ),
+    "R of 33 significant bytes": (
+        lambda r, s: b"\x30\x00\x02\x21\x01" + _raw(r) + der_integer(s),
+        "zero",
+    ),
+    "R equal to the order": (lambda r, s: der_signature(SECP256K1_ORDER, s), "zero"),
     "four nonzero length bytes": (lambda r, s: b"\x30\x00\x02\x84\x01\x00\x00\x20" + _raw(r), None),
     "R longer than the input": (lambda r, s: b"\x30\x00\x02\x40" + _raw(r), None),
-    "wrong R tag": (lambda r, s: b"\x30\x00\x03\x20" + _raw(r) + _int(s), None),
-    "missing S": (lambda r, s: b"\x30\x00" + _int(r), None),
-    "wrong sequence tag": (lambda r, s: b"\x31" + _der(r, s)[1:], None),
+    "wrong R tag": (lambda r, s: b"\x30\x00\x03\x20" + _raw(r) + der_integer(s), None),
+    "missing S": (lambda r, s: b"\x30\x00" + der_integer(r), None),
+    "wrong sequence tag": (lambda r, s: b"\x31" + der_signature(r, s)[1:], None),
     "only the tag": (lambda r, s: b"\x30", None),
     "empty": (lambda r, s: b"", None),
     "sequence length past the end": (lambda r, s: b"\x30\x85\x00", None),
@@ -114,7 +108,12 @@ def test_lax_fast_shape_equals_general_parser() -> None:
     """The direct read of BIP66-shaped input gives what the general lax walk gives."""
     rng = random.Random(7)
     r, s = _rs()
-    samples = [_der(r, s), _der(0, s), _der(r, SECP256K1_ORDER - 1), _der(2**256 - 1, 1)]
+    samples = [
+        der_signature(r, s),
+        der_signature(0, s),
+        der_signature(r, SECP256K1_ORDER - 1),
+        der_signature(2**256 - 1, 1),
+    ]
     for _ in range(3000):
         der = bytearray(rng.choice(samples))
         for _ in range(rng.randrange(0, 3)):
@@ -129,7 +128,7 @@ def test_lax_fast_shape_equals_general_parser() -> None:
 
 def test_high_s_verifies_after_normalization_but_fails_low_s() -> None:
     r, s = _rs()
-    high = _der(r, SECP256K1_ORDER - s)
+    high = der_signature(r, SECP256K1_ORDER - s)
     assert verify_ecdsa(high, PUB, MSG)  # Core normalizes before libsecp256k1 verifies
     assert not is_low_der_signature(high + b"\x01")
     assert is_low_der_signature(DER + b"\x01")
@@ -141,14 +140,14 @@ def test_high_s_verifies_after_normalization_but_fails_low_s() -> None:
 
 def test_half_order_boundary() -> None:
     r, _ = _rs()
-    assert is_low_der_signature(_der(r, SECP256K1_HALF_ORDER) + b"\x01")
-    assert not is_low_der_signature(_der(r, SECP256K1_HALF_ORDER + 1) + b"\x01")
+    assert is_low_der_signature(der_signature(r, SECP256K1_HALF_ORDER) + b"\x01")
+    assert not is_low_der_signature(der_signature(r, SECP256K1_HALF_ORDER + 1) + b"\x01")
 
 
 def test_zero_r_or_s_never_verifies() -> None:
     r, s = _rs()
-    assert not verify_ecdsa(_der(0, s), PUB, MSG)
-    assert not verify_ecdsa(_der(r, 0), PUB, MSG)
+    assert not verify_ecdsa(der_signature(0, s), PUB, MSG)
+    assert not verify_ecdsa(der_signature(r, 0), PUB, MSG)
 
 
 # -- strict encoding and hash types -------------------------------------------------------------
@@ -169,13 +168,15 @@ def test_zero_r_or_s_never_verifies() -> None:
         ("3006030101020101" + "01", False),  # R tag
     ],
 )
-def test_bip66_strict_der(sig_hex: str, valid: bool) -> None:
+def test_bip66_strictder_signature(sig_hex: str, valid: bool) -> None:
     assert is_valid_signature_encoding(bytes.fromhex(sig_hex)) is valid
 
 
 def test_signature_encoding_errors_carry_the_core_name() -> None:
     r, s = _rs()
-    bad = b"\x30\x45" + _int(r, pad=1) + _int(s)  # a needless zero before R: not strict DER
+    bad = (
+        b"\x30\x45" + der_integer(r, pad=1) + der_integer(s)
+    )  # a needless zero before R: not strict DER
     for flag in (ScriptFlags.DERSIG, ScriptFlags.STRICTENC, ScriptFlags.LOW_S):
         with pytest.raises(ScriptError) as info:
             check_signature_encoding(bad + b"\x01", flag)

@@ -27,13 +27,13 @@ from btcnode.consensus import (
     verify_script,
 )
 from btcnode.consensus.script.asm import parse_asm
-from btcnode.consensus.script.signature import SECP256K1_ORDER
 from btcnode.signing import (
     p2pkh_script_for,
     p2sh_p2wpkh_script_for,
     p2wpkh_script_for,
     sign_inputs,
 )
+from tests.btcnode.consensus.der import high_s
 from tests.vectors import load_json
 
 COIN = 100_000_000
@@ -133,21 +133,10 @@ def _with_witness(tx: Tx, witness: tuple[bytes, ...]) -> Tx:
     )
 
 
-def _high_s(sig: bytes) -> bytes:
-    len_r = sig[3]
-    r = sig[4 : 4 + len_r]
-    s = SECP256K1_ORDER - int.from_bytes(sig[6 + len_r : -1], "big")
-    s_bytes = s.to_bytes(33, "big").lstrip(b"\x00")
-    if s_bytes[0] & 0x80:
-        s_bytes = b"\x00" + s_bytes
-    body = b"\x02" + bytes((len(r),)) + r + b"\x02" + bytes((len(s_bytes),)) + s_bytes
-    return b"\x30" + bytes((len(body),)) + body + sig[-1:]
-
-
 def test_policy_only_failure_is_non_mandatory() -> None:
     tx, spent = _spend("p2wpkh", KEYS[0])
     sig, pub = tx.vin[0].witness
-    malleated = _with_witness(tx, (_high_s(sig), pub))
+    malleated = _with_witness(tx, (high_s(sig), pub))
     verify_input(malleated, 0, spent, MANDATORY_FLAGS)  # consensus accepts high S
     with pytest.raises(ScriptError) as info:
         verify_input_policy(malleated, 0, spent, STANDARD_FLAGS)
