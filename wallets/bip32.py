@@ -20,11 +20,14 @@ import coincurve
 from btcnode.address import AddressError, AddressProblem, b58check_decode, b58check_encode
 from btcnode.consensus.hashes import hash160
 from btcnode.consensus.params import NETWORKS, ChainParams
+from btcnode.consensus.script.signature import SECP256K1_ORDER
 from wallets.errors import WalletError, WalletInputError, WalletMisuse
 
 __all__ = [
     "HARDENED",
     "MAX_DEPTH",
+    "MAX_SEED_BYTES",
+    "MIN_SEED_BYTES",
     "SECP256K1_ORDER",
     "SERIALIZED_BYTES",
     "ExtendedKey",
@@ -40,7 +43,6 @@ __all__ = [
     "parse_path",
 ]
 
-SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 MASTER_HMAC_KEY = b"Bitcoin seed"  # BIP32 "Master key generation"
 MIN_SEED_BYTES, MAX_SEED_BYTES = 16, 64  # BIP32: a seed of 128 to 512 bits
 SERIALIZED_BYTES = 78  # BIP32 "Serialization format": 4+1+4+4+32+33

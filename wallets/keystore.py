@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from btcnode.consensus.params import ChainParams
 from common.runtime import DataDirError, write_file_atomic
 from wallets.accounts import AddressType, decode_account_key
-from wallets.bip32 import ExtendedKey
+from wallets.bip32 import MAX_SEED_BYTES, MIN_SEED_BYTES, ExtendedKey
 from wallets.bip39 import mnemonic_to_entropy, mnemonic_to_seed, normalize_mnemonic
 from wallets.errors import WalletError, WalletInputError, WalletMisuse, WrongPassphrase
 
@@ -69,7 +69,6 @@ MAX_SCRYPT_MEMORY_BYTES = 256 * 1024 * 1024  # scrypt needs 128·r·n bytes; ref
 MAX_SCRYPT_R, MAX_SCRYPT_P = 32, 16  # far above any sane setting; bounds the work
 PRIVATE_FILE_MODE = 0o600
 GROUP_OTHER_BITS = 0o077  # ssh refuses a private key file with any of these set
-MIN_SEED_BYTES, MAX_SEED_BYTES = 16, 64  # BIP32's seed sizes
 
 
 class KeystoreKind(enum.Enum):
