@@ -15,6 +15,7 @@ from btcnode.consensus.script.opcodes import Op
 from btcnode.consensus.script.ops import push_data
 from btcnode.consensus.tx import SEQUENCE_FINAL, OutPoint, Tx, TxIn, TxOut
 from btcnode.mempool import signals_opt_in
+from btcnode.mempool.entry import MAX_BIP125_RBF_SEQUENCE
 from btcnode.rpc.args import (
     get_bool,
     get_int,
@@ -29,7 +30,6 @@ from btcnode.rpc.registry import json_type_name
 __all__ = ["construct_transaction"]
 
 TX_VERSION = 2  # Core 28's CURRENT_VERSION for created transactions
-MAX_BIP125_RBF_SEQUENCE = 0xFFFFFFFD  # BIP125: signals replaceability
 MAX_SEQUENCE_NONFINAL = 0xFFFFFFFE  # enables the lock time without signalling BIP125
 LOCKTIME_MAX = 0xFFFFFFFF
 

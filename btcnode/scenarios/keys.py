@@ -17,6 +17,7 @@ from btcnode.address import address_for_script
 from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.params import ChainParams
 from btcnode.consensus.tx import SEQUENCE_FINAL, OutPoint, Tx, TxIn, TxOut
+from btcnode.mempool.entry import MAX_BIP125_RBF_SEQUENCE
 from btcnode.scenarios.errors import ScenarioMisuse
 from btcnode.signing import p2wpkh_script_for, sign_inputs
 
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 KEY_SEED_PREFIX = b"opentrust scenario key "
-RBF_SEQUENCE = 0xFFFFFFFD  # BIP125: below 0xfffffffe signals replaceability
+RBF_SEQUENCE = MAX_BIP125_RBF_SEQUENCE  # BIP125: below 0xfffffffe signals replaceability
 SHORT_HEX_CHARS = 8  # enough to tell a scenario's few blocks and transactions apart
 
 
