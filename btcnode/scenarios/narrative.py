@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from btcnode.consensus.params import COIN
+from btcnode.rpc.jsonfmt import Amount
 from btcnode.scenarios.keys import short_hex
 from btcnode.scenarios.results import (
     MiningRaceResult,
@@ -39,8 +39,7 @@ HASH_SHARE_HEADER = (
 
 
 def format_btc(sats: int) -> str:
-    whole, frac = divmod(sats, COIN)
-    return f"{whole}.{frac:08d} BTC"
+    return f"{Amount(sats)} BTC"
 
 
 def _tips(final: Sequence[NodeTip]) -> str:
