@@ -191,7 +191,7 @@ METHODS = (
         "blockheader 'hash'.\nIf verbose is true, returns an Object with information about "
         "blockheader <hash>.",
         (
-            Param("blockhash", ParamKind.STR_HEX, "The block hash", required=True),
+            _BLOCKHASH,
             Param(
                 "verbose",
                 ParamKind.BOOL,
