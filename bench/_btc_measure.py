@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import coincurve
 
-from btcnode.consensus.block import Block, BlockHeader, merkle_root
+from btcnode.consensus.block import Block, BlockHeader, merkle_root, witness_merkle_root
 from btcnode.consensus.serialize import ser_compact_size
 from btcnode.consensus.tx import Tx, TxOut
 from btcnode.miner.assemble import BLOCK_VERSION, create_coinbase
@@ -88,7 +88,7 @@ def million_byte_block(source_blocks: Sequence[bytes], size: int = PARSE_BLOCK_B
                 break
             txs.append(tx)
             total += tx.total_size
-    witness_root = merkle_root([bytes(32)] + [tx.wtxid for tx in txs])[0]
+    witness_root = witness_merkle_root(txs)
     plain = create_coinbase(1, b"\x51", 0, witness_root=witness_root)
     body_without_pad = 80 + len(ser_compact_size(len(txs) + 1)) + plain.total_size
     body_without_pad += sum(tx.total_size for tx in txs)

@@ -9,6 +9,7 @@ OP_RETURN output of the coinbase holding SHA-256d(witness merkle root || reserve
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from btcnode.consensus.hashes import hash256_hex, sha256d
@@ -154,10 +155,14 @@ def block_merkle_root(block: Block) -> tuple[bytes, bool]:
     return merkle_root([tx.txid for tx in block.txs])
 
 
+def witness_merkle_root(non_coinbase_txs: Sequence[Tx]) -> bytes:
+    """The witness root of a block whose transactions after the coinbase are these: their
+    wtxids, after the coinbase's, which counts as all zeros (BIP141)."""
+    return merkle_root([bytes(32)] + [tx.wtxid for tx in non_coinbase_txs])[0]
+
+
 def block_witness_merkle_root(block: Block) -> bytes:
-    """The witness root: wtxids with the coinbase's replaced by zeros (BIP141)."""
-    leaves = [bytes(32)] + [tx.wtxid for tx in block.txs[1:]]
-    return merkle_root(leaves)[0]
+    return witness_merkle_root(block.txs[1:])
 
 
 def witness_commitment_index(block: Block) -> int | None:

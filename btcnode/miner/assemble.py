@@ -16,6 +16,7 @@ from btcnode.consensus.block import (
     merkle_root,
     witness_commitment,
     witness_commitment_script,
+    witness_merkle_root,
 )
 from btcnode.consensus.errors import ChainMisuse
 from btcnode.consensus.params import ChainParams
@@ -63,10 +64,7 @@ def assemble_block(
     extra_nonce: bytes = b"",
 ) -> Block:
     """An unsolved block (nonce 0) on `prev_hash` claiming subsidy + `fees`."""
-    witness_root = None
-    if commit_witness:
-        wtxids = [bytes(32)] + [tx.wtxid for tx in txs]
-        witness_root = merkle_root(wtxids)[0]
+    witness_root = witness_merkle_root(txs) if commit_witness else None
     coinbase = create_coinbase(
         height,
         script_pubkey,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from btcnode.consensus.block import Block, BlockHeader, merkle_root
+from btcnode.consensus.block import Block, BlockHeader, witness_merkle_root
 from btcnode.consensus.checks import legacy_sigop_count
 from btcnode.consensus.coins import ChainView
 from btcnode.consensus.errors import ChainMisuse
@@ -96,9 +96,7 @@ class BlockTemplate:
             raise ChainMisuse(f"height {self.height}, coinbase value {self.coinbase_value}")
         branch = coinbase_merkle_branch([tx.txid for tx in self.txs])
         object.__setattr__(self, "_branch", branch)
-        witness_root = None
-        if self.commit_witness:  # BIP141: the coinbase's wtxid counts as all zeros
-            witness_root = merkle_root([bytes(32)] + [tx.wtxid for tx in self.txs])[0]
+        witness_root = witness_merkle_root(self.txs) if self.commit_witness else None
         object.__setattr__(self, "_witness_root", witness_root)
 
     @property
