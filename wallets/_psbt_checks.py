@@ -156,13 +156,15 @@ def check_global_map(global_map: PsbtMap) -> Tx:
     return tx
 
 
-def check_input_map(input_map: PsbtMap, n: int) -> None:
+def check_input_map(input_map: PsbtMap, n: int) -> Tx | None:
+    """The input map's keys and values; its non-witness UTXO, decoded, if it has one."""
     where = f"input {n}"
+    utxo = None
     for key_type, data, value in input_map.items():
         check_input_key(key_type, data, n)
         if key_type == InputKey.NON_WITNESS_UTXO:
             try:
-                Tx.deserialize(value)
+                utxo = Tx.deserialize(value)
             except SerializationError as err:
                 raise _bad_value(where, key_type, err.debug) from None
         elif key_type == InputKey.WITNESS_UTXO:
@@ -180,6 +182,7 @@ def check_input_map(input_map: PsbtMap, n: int) -> None:
             digest = _PREIMAGE_HASHES[InputKey(key_type)][1]
             if digest(value) != data:
                 raise _bad_value(where, key_type, "the preimage does not hash to the key")
+    return utxo
 
 
 def check_output_map(output_map: PsbtMap, n: int) -> None:

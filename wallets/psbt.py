@@ -13,7 +13,7 @@ by the bytes left; trailing bytes are refused. The roles are in `wallets.psbt_ro
 from __future__ import annotations
 
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from btcnode.consensus.errors import SerializationError
@@ -58,6 +58,8 @@ class Psbt:
     global_map: PsbtMap
     inputs: tuple[PsbtMap, ...]
     outputs: tuple[PsbtMap, ...]
+    # The unsigned transaction, decoded once by the checks (every role reads it).
+    _tx: Tx = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         tx = check_global_map(self.global_map)
@@ -68,19 +70,17 @@ class Psbt:
                 f"transaction of {len(tx.vin)} inputs and {len(tx.vout)} outputs",
             )
         for n, input_map in enumerate(self.inputs):
-            check_input_map(input_map, n)
-            raw = input_map.get(InputKey.NON_WITNESS_UTXO)
-            if raw is not None and Tx.deserialize(raw).txid != tx.vin[n].prevout.txid:
+            utxo = check_input_map(input_map, n)
+            if utxo is not None and utxo.txid != tx.vin[n].prevout.txid:
                 raise PsbtError(PsbtProblem.UTXO_MISMATCH, f"input {n}")
         for n, output_map in enumerate(self.outputs):
             check_output_map(output_map, n)
+        object.__setattr__(self, "_tx", tx)
 
     @property
     def tx(self) -> Tx:
         """The unsigned transaction."""
-        raw = self.global_map.get(GlobalKey.UNSIGNED_TX)
-        assert raw is not None  # checked in __post_init__
-        return Tx.deserialize(raw, allow_witness=False)
+        return self._tx
 
     def serialize(self) -> bytes:
         maps = (self.global_map, *self.inputs, *self.outputs)
