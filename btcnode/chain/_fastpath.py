@@ -26,7 +26,7 @@ import struct
 from collections.abc import Sequence
 
 from btcnode.consensus.hashes import hash160, sha256d
-from btcnode.consensus.script.flags import ScriptFlags
+from btcnode.consensus.script.flagbits import WITNESS
 from btcnode.consensus.script.signature import (
     MAX_DER_SIG_BYTES,
     MIN_DER_SIG_BYTES,
@@ -42,7 +42,6 @@ _P2PKH_HEAD, _P2PKH_TAIL = b"\x76\xa9\x14", b"\x88\xac"
 _P2WPKH_HEAD = b"\x00\x14"
 _COMPRESSED_PUBKEY_BYTES = 33
 _I64 = struct.Struct("<q")
-_WITNESS = int(ScriptFlags.WITNESS)
 
 
 class _RawTx:
@@ -191,7 +190,7 @@ def unproven_inputs(raw_tx: bytes, spent_outputs: Sequence[TxOut], flags: int) -
         tx = _RawTx(raw_tx)
         if len(tx.inputs) != len(spent_outputs):
             return list(range(len(spent_outputs)))
-        witness_on = int(flags) & _WITNESS
+        witness_on = int(flags) & WITNESS
         left = []
         for n_in, spent in enumerate(spent_outputs):
             script = spent.script_pubkey

@@ -34,6 +34,7 @@ from btcnode.consensus.errors import (
 from btcnode.consensus.hashes import hash256_hex
 from btcnode.consensus.params import ChainParams
 from btcnode.consensus.pow import AncestorLookup, HeaderInfo, next_work_required
+from btcnode.consensus.script.flagbits import P2SH
 from btcnode.consensus.script.flags import ScriptFlags
 from btcnode.consensus.script.ops import is_p2sh
 from btcnode.consensus.script.sigops import (
@@ -47,8 +48,6 @@ from btcnode.consensus.sequence_locks import (
 )
 from btcnode.consensus.subsidy import block_subsidy, coinbase_height_prefix
 from btcnode.consensus.tx import LOCKTIME_THRESHOLD, SEQUENCE_FINAL, WITNESS_SCALE_FACTOR, Tx
-
-_P2SH_FLAG = int(ScriptFlags.P2SH)
 
 __all__ = [
     "MEDIAN_TIME_SPAN",
@@ -334,7 +333,7 @@ def transaction_sigop_cost(tx: Tx, view: UtxoView, flags: int) -> int:
     if tx.is_coinbase():
         return cost
     bits = int(flags)  # plain int: ScriptFlags' own & is slow on a per-input path
-    count_p2sh = bits & _P2SH_FLAG
+    count_p2sh = bits & P2SH
     for n, txin in enumerate(tx.vin):
         script_pubkey = _spent_coin(view, tx, n).out.script_pubkey
         if count_p2sh and is_p2sh(script_pubkey):

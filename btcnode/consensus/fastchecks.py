@@ -21,12 +21,11 @@ from typing import Final
 from btcnode.consensus.checks import legacy_sigop_count
 from btcnode.consensus.coins import Coin
 from btcnode.consensus.params import MAX_MONEY
-from btcnode.consensus.script.flags import ScriptFlags
+from btcnode.consensus.script.flagbits import WITNESS
 from btcnode.consensus.sequence_locks import SEQUENCE_LOCKTIME_DISABLE_FLAG, enforces_bip68
 from btcnode.consensus.tx import WITNESS_SCALE_FACTOR, Tx
 
 NOT_PROVEN: Final = -1  # fees and sigop costs are never negative
-_WITNESS_FLAG = int(ScriptFlags.WITNESS)
 _P2PKH_BYTES, _P2PKH_HEAD, _P2PKH_TAIL = 25, b"\x76\xa9\x14", b"\x88\xac"
 _P2WPKH_BYTES, _P2WPKH_HEAD = 22, b"\x00\x14"
 
@@ -54,7 +53,7 @@ def fee_if_plain(
 def sigop_cost_if_plain(tx: Tx, coins: Sequence[Coin | None], flags: int) -> int:
     """The cost `transaction_sigop_cost` would return for a non-coinbase `tx`, or
     NOT_PROVEN when a spent script is neither P2PKH nor P2WPKH."""
-    per_p2wpkh = 1 if flags & _WITNESS_FLAG else 0
+    per_p2wpkh = 1 if flags & WITNESS else 0
     witness_cost = 0
     for coin in coins:
         if coin is None:

@@ -10,7 +10,7 @@ requires failed signatures to be empty.
 
 from __future__ import annotations
 
-from btcnode.consensus.script import _flagbits as F
+from btcnode.consensus.script import flagbits as F
 from btcnode.consensus.script._state import MAX_OPS_PER_SCRIPT, ExecState
 from btcnode.consensus.script.errors import ScriptErr, ScriptError
 from btcnode.consensus.script.num import clamp_int, script_num_decode

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from btcnode.consensus.hashes import hash160, ripemd160, sha1, sha256, sha256d
-from btcnode.consensus.script import _flagbits as F
+from btcnode.consensus.script import flagbits as F
 from btcnode.consensus.script._checksig import op_checkmultisig, op_checksig
 from btcnode.consensus.script._state import ExecState, Handler
 from btcnode.consensus.script.errors import ScriptErr, ScriptError

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from btcnode.consensus.script._flagbits import MINIMALDATA
+from btcnode.consensus.script.flagbits import MINIMALDATA
 from btcnode.consensus.sighash import SigVersion
 
 MAX_SCRIPT_ELEMENT_SIZE = 520  # BIP16 era limit on any pushed or witness element

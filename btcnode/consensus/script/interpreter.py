@@ -12,7 +12,7 @@ non-push ops (CHECKMULTISIG adds its key count), at most 1,000 items on both sta
 
 from __future__ import annotations
 
-from btcnode.consensus.script import _flagbits as F
+from btcnode.consensus.script import flagbits as F
 from btcnode.consensus.script._handlers import HANDLERS
 from btcnode.consensus.script._state import (
     MAX_OPS_PER_SCRIPT,

@@ -15,7 +15,7 @@ failed check (False), never an error.
 
 from __future__ import annotations
 
-from btcnode.consensus.script import _flagbits as F
+from btcnode.consensus.script import flagbits as F
 from btcnode.consensus.script.errors import ScriptErr, ScriptError
 from btcnode.consensus.sighash import SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_SINGLE
 

@@ -7,7 +7,7 @@ gives n). Counting stops at the first unparsable push, as Core's loop does.
 
 from __future__ import annotations
 
-from btcnode.consensus.script._flagbits import WITNESS
+from btcnode.consensus.script.flagbits import WITNESS
 from btcnode.consensus.script.opcodes import Op
 from btcnode.consensus.script.ops import (
     ScriptParseError,
@@ -102,7 +102,7 @@ def witness_sigop_count(
     script_sig: bytes, script_pubkey: bytes, witness: tuple[bytes, ...], flags: int
 ) -> int:
     """Core's CountWitnessSigOps: P2WPKH is 1, P2WSH counts its witness script accurately."""
-    if not int(flags) & WITNESS:  # _flagbits' plain int: ScriptFlags' & is slow per input
+    if not int(flags) & WITNESS:  # flagbits' plain int: ScriptFlags' & is slow per input
         return 0
     program = witness_program(script_pubkey)
     if program is not None:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from btcnode.consensus.errors import ChainMisuse, SerializationError
 from btcnode.consensus.hashes import hash160, sha256
-from btcnode.consensus.script import _flagbits as F
+from btcnode.consensus.script import flagbits as F
 from btcnode.consensus.script._state import MAX_SCRIPT_ELEMENT_SIZE
 from btcnode.consensus.script.checker import TransactionSignatureChecker
 from btcnode.consensus.script.errors import ScriptErr, ScriptError
