@@ -99,13 +99,20 @@ class Block:
     def deserialize(cls, buf: bytes) -> Block:
         """Exactly one block; trailing bytes are an error."""
         reader = ByteReader(buf)
+        block = cls.read_from(reader)
+        reader.finish()
+        return block
+
+    @classmethod
+    def read_from(cls, reader: ByteReader) -> Block:
+        """One block from `reader`, its sizes known from the bytes read."""
+        start = reader.pos
         header = BlockHeader.read_from(reader)
         count = reader.read_count(MIN_TX_BYTES)
         txs = tuple(Tx.read_from(reader) for _ in range(count))
-        reader.finish()
         block = cls(header, txs)
         base = HEADER_BYTES + len(ser_compact_size(count)) + sum(tx.base_size for tx in txs)
-        object.__setattr__(block, "_sizes", (base, len(buf)))
+        object.__setattr__(block, "_sizes", (base, reader.pos - start))
         return block
 
     def _size_pair(self) -> tuple[int, int]:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Self
 
-from btcnode.consensus.block import Block, BlockHeader
-from btcnode.consensus.serialize import ByteReader
-from btcnode.consensus.tx import MIN_TX_BYTES, Tx
+from btcnode.consensus.block import Block
+from btcnode.consensus.tx import Tx
 from btcnode.p2p._msg_codec import decode_payload
 
 
@@ -57,15 +56,9 @@ class BlockMessage:
     @classmethod
     def deserialize(cls, payload: bytes) -> Self:
         payload = bytes(payload)
-        message = cls(decode_payload(cls.command, payload, _read_block))
+        message = cls(decode_payload(cls.command, payload, Block.read_from))
         object.__setattr__(message, "_raw", payload)
         return message
-
-
-def _read_block(reader: ByteReader) -> Block:
-    header = BlockHeader.read_from(reader)
-    count = reader.read_count(MIN_TX_BYTES)
-    return Block(header, tuple(Tx.read_from(reader) for _ in range(count)))
 
 
 @dataclass(frozen=True, slots=True)
