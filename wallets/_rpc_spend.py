@@ -22,13 +22,12 @@ from btcnode.rpc.jsonfmt import Amount
 from btcnode.rpc.rawtransactions import require_tx
 from btcnode.rpc.registry import Call
 from btcnode.signing import p2wpkh_script_for
-from wallets._psbt_map import InputKey, parse_witness
 from wallets._rpc_manager import LoadedWallet, WalletManager, WalletRpcCode
 from wallets.accounts import AddressType
 from wallets.builder import DustOutput, FeeRateTooLow
 from wallets.coinselect import InsufficientFunds
 from wallets.psbt import Psbt
-from wallets.psbt_roles import create_psbt, finalize_psbt, update_input
+from wallets.psbt_roles import create_psbt, final_txin, finalize_psbt, update_input
 from wallets.wallet import Wallet, WalletCoin
 
 __all__ = ["listunspent", "refuse_true", "sendtoaddress", "signrawtransactionwithwallet"]
@@ -175,15 +174,10 @@ def _signed_inputs(tx: Tx, psbt: Psbt) -> tuple[list[TxIn], list[dict[str, Any]]
     input left without any script is an error (Core's wording for a coin it cannot see)."""
     vin, errors = [], []
     for txin, m in zip(tx.vin, psbt.inputs, strict=True):
-        script_sig = m.get(InputKey.FINAL_SCRIPTSIG)
-        witness_raw = m.get(InputKey.FINAL_SCRIPTWITNESS)
-        if script_sig is None and witness_raw is None:
-            vin.append(txin)
-            if not txin.script_sig and not txin.witness:
-                errors.append(_input_error(txin, "Input not found or already spent"))
-            continue
-        witness = parse_witness(witness_raw) if witness_raw is not None else ()
-        vin.append(TxIn(txin.prevout, script_sig or b"", txin.sequence, witness))
+        final = final_txin(txin, m)
+        vin.append(txin if final is None else final)
+        if final is None and not txin.script_sig and not txin.witness:
+            errors.append(_input_error(txin, "Input not found or already spent"))
     return vin, errors
 
 

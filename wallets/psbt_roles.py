@@ -48,6 +48,7 @@ __all__ = [
     "combine_psbts",
     "create_psbt",
     "extract_transaction",
+    "final_txin",
     "finalize_psbt",
     "sign_psbt",
     "spent_output",
@@ -187,8 +188,12 @@ def spent_output(psbt: Psbt, n: int) -> TxOut | None:
     return None
 
 
-def _input_type(psbt: Psbt, n: int, spent: TxOut) -> InputType | None:
-    """The template of input `n`, or None when it is not one this wallet signs."""
+def _signable(psbt: Psbt, n: int) -> tuple[TxOut, InputType] | None:
+    """The output input `n` spends and its template, or None when the PSBT does not say
+    what it spends or it is not a template this wallet signs."""
+    spent = spent_output(psbt, n)
+    if spent is None:
+        return None
     try:
         input_type = input_type_for_script(spent.script_pubkey)
     except WalletMisuse:
@@ -199,7 +204,11 @@ def _input_type(psbt: Psbt, n: int, spent: TxOut) -> InputType | None:
             return None
         if spent.script_pubkey[2:22] != hash160(redeem):
             return None
-    return input_type
+    return spent, input_type
+
+
+def _is_final(m: PsbtMap) -> bool:
+    return m.get(InputKey.FINAL_SCRIPTSIG) is not None or bool(m.get(InputKey.FINAL_SCRIPTWITNESS))
 
 
 def _check_signature(
@@ -224,15 +233,15 @@ def sign_psbt(psbt: Psbt, keys: Sequence[coincurve.PrivateKey]) -> Psbt:
     txdata = PrecomputedTxData(tx)
     for n in range(len(tx.vin)):
         m = psbt.inputs[n]
-        if m.get(InputKey.FINAL_SCRIPTSIG) is not None or m.get(InputKey.FINAL_SCRIPTWITNESS):
+        if _is_final(m):
             continue
         sighash = m.get(InputKey.SIGHASH_TYPE)
         if sighash is not None and int.from_bytes(sighash, "little") != SIGHASH_ALL:
             raise PsbtError(PsbtProblem.UNSUPPORTED_SIGHASH, f"input {n} asks {sighash.hex()}")
-        spent = spent_output(psbt, n)
-        input_type = _input_type(psbt, n, spent) if spent is not None else None
-        if spent is None or input_type is None:
+        signable = _signable(psbt, n)
+        if signable is None:
             continue
+        spent, input_type = signable
         for key in keys:
             pubkey = key.public_key.format(compressed=True)
             if script_for_key(input_type, pubkey) != spent.script_pubkey:
@@ -271,10 +280,10 @@ def combine_psbts(psbts: Sequence[Psbt]) -> Psbt:
 
 
 def _finalize_input(psbt: Psbt, n: int) -> PsbtMap | None:
-    spent = spent_output(psbt, n)
-    input_type = _input_type(psbt, n, spent) if spent is not None else None
-    if spent is None or input_type is None:
+    signable = _signable(psbt, n)
+    if signable is None:
         return None
+    spent, input_type = signable
     m = psbt.inputs[n]
     for pubkey, signature in m.of_type(InputKey.PARTIAL_SIG).items():
         if script_for_key(input_type, pubkey) != spent.script_pubkey:
@@ -294,12 +303,23 @@ def finalize_psbt(psbt: Psbt) -> Psbt:
     """Input finalizer: final scriptSig and witness for every input a partial signature
     completes; all else but the UTXOs and unknown keys is cleared (BIP174)."""
     for n, m in enumerate(psbt.inputs):
-        if m.get(InputKey.FINAL_SCRIPTSIG) is not None or m.get(InputKey.FINAL_SCRIPTWITNESS):
+        if _is_final(m):
             continue
         final = _finalize_input(psbt, n)
         if final is not None:
             psbt = _replace_input(psbt, n, final)
     return psbt
+
+
+def final_txin(txin: TxIn, m: PsbtMap) -> TxIn | None:
+    """`txin` with the final scriptSig and witness of its input map `m`; None when `m` has
+    neither (the input is not finalized)."""
+    script_sig = m.get(InputKey.FINAL_SCRIPTSIG)
+    witness_raw = m.get(InputKey.FINAL_SCRIPTWITNESS)
+    if script_sig is None and witness_raw is None:
+        return None
+    witness = parse_witness(witness_raw) if witness_raw is not None else ()
+    return TxIn(txin.prevout, script_sig or b"", txin.sequence, witness)
 
 
 def extract_transaction(psbt: Psbt) -> Tx:
@@ -308,13 +328,11 @@ def extract_transaction(psbt: Psbt) -> Tx:
     tx = psbt.tx
     vin, missing = [], []
     for n, (txin, m) in enumerate(zip(tx.vin, psbt.inputs, strict=True)):
-        script_sig = m.get(InputKey.FINAL_SCRIPTSIG)
-        witness_raw = m.get(InputKey.FINAL_SCRIPTWITNESS)
-        if script_sig is None and witness_raw is None:
+        final_in = final_txin(txin, m)
+        if final_in is None:
             missing.append(n)
-            continue
-        witness = parse_witness(witness_raw) if witness_raw is not None else ()
-        vin.append(TxIn(txin.prevout, script_sig or b"", txin.sequence, witness))
+        else:
+            vin.append(final_in)
     if missing:
         raise PsbtIncomplete(missing)
     final = Tx(tx.version, tuple(vin), tx.vout, tx.lock_time)
