@@ -246,12 +246,14 @@ class ExtendedKey:
                 f"cannot derive hardened child {format_path((index,), relative=True)} "
                 "from a public key"
             )
-        data = (self.key if is_hardened(index) else self.public_key) + index.to_bytes(4, "big")
+        public_key = self.public_key  # a point multiplication for a private key: once
+        data = (self.key if is_hardened(index) else public_key) + index.to_bytes(4, "big")
         digest = hmac.new(self.chain_code, data, hashlib.sha512).digest()
-        return self._child_from_digest(index, digest)
+        return self._child_from_digest(index, digest, hash160(public_key)[:FINGERPRINT_BYTES])
 
-    def _child_from_digest(self, index: int, digest: bytes) -> ExtendedKey:
-        """The child for I = `digest` (BIP32 CKDpriv / CKDpub, after the HMAC)."""
+    def _child_from_digest(self, index: int, digest: bytes, fingerprint: bytes) -> ExtendedKey:
+        """The child for I = `digest` (BIP32 CKDpriv / CKDpub, after the HMAC), whose parent
+        has `fingerprint`."""
         tweak = int.from_bytes(digest[:32], "big")
         if tweak >= SECP256K1_ORDER:
             raise InvalidChildKey(index, "IL is not below the curve order")
@@ -267,7 +269,7 @@ class ExtendedKey:
             except ValueError:  # IL·G + K is the point at infinity
                 raise InvalidChildKey(index, "the child public key is infinity") from None
             key = child.format(compressed=True)
-        return ExtendedKey(self.depth + 1, self.fingerprint, index, digest[32:], key)
+        return ExtendedKey(self.depth + 1, fingerprint, index, digest[32:], key)
 
     def derive_path(self, path: str | Iterable[int]) -> ExtendedKey:
         """Derive along "m/84'/1'/0'/0/5" (absolute: this key must be a master key) or

@@ -195,13 +195,13 @@ def test_invalid_child_cases() -> None:
     chain_code = bytes(32)
     too_big = SECP256K1_ORDER.to_bytes(32, "big") + chain_code
     with pytest.raises(InvalidChildKey) as caught:
-        master._child_from_digest(7, too_big)
+        master._child_from_digest(7, too_big, master.fingerprint)
     assert caught.value.index == 7 and "IL" in caught.value.reason
     negated = (SECP256K1_ORDER - int.from_bytes(master.private_key, "big")).to_bytes(32, "big")
     with pytest.raises(InvalidChildKey, match="zero"):
-        master._child_from_digest(8, negated + chain_code)
+        master._child_from_digest(8, negated + chain_code, master.fingerprint)
     with pytest.raises(InvalidChildKey, match="infinity"):
-        master.neuter()._child_from_digest(9, negated + chain_code)
+        master.neuter()._child_from_digest(9, negated + chain_code, master.fingerprint)
 
 
 def test_field_validation() -> None:
