@@ -85,7 +85,7 @@ def test_estimate_is_exact_but_for_short_signatures(types: list[InputType]) -> N
 
 
 def test_low_r_grinding_keeps_every_signature_at_most_71_bytes() -> None:
-    lengths = set()
+    lengths: set[int] = set()
     for seed in range(40):
         _, sigs = _signed([WPKH, P2PKH], [TxOut(5000, b"\x00\x14" + bytes(20))], seed)
         lengths.update(len(s) for s in sigs)
