@@ -147,5 +147,6 @@ def test_a_send_killed_before_broadcast_is_sent_by_the_next_sync(
         node.rpc("generatetoaddress", 1, NOBODY)
         again.sync(rpc)
         [entry] = [h for h in again.history() if h.txid_hex == txid_hex]
-        assert entry.status is TxStatus.CONFIRMED and entry.amount == -entry.fee  # to itself
+        assert entry.status is TxStatus.CONFIRMED and entry.fee is not None
+        assert entry.amount == -entry.fee  # to itself
         assert again.state.journal == {}
