@@ -28,6 +28,7 @@ from wallets._records import WalletStateCorrupted
 from wallets._rpc_manager import (
     MAX_UNLOCK_TIMEOUT_S,
     WALLET_URI_PREFIX,
+    LoadedWallet,
     WalletManager,
     WalletRpcCode,
 )
@@ -87,13 +88,19 @@ def listwallets(manager: WalletManager, call: Call) -> Any:
     return sorted(manager.loaded)
 
 
-def walletpassphrase(manager: WalletManager, call: Call) -> Any:
+def _encrypted(manager: WalletManager, call: Call, method: str) -> LoadedWallet:
+    """The request's wallet, which `method` needs encrypted (Core's -15 otherwise)."""
     entry = manager.for_call(call, sync=False)
     if not entry.encrypted:
         raise RpcError(
             WalletRpcCode.WRONG_ENC_STATE,
-            "Error: running with an unencrypted wallet, but walletpassphrase was called.",
+            f"Error: running with an unencrypted wallet, but {method} was called.",
         )
+    return entry
+
+
+def walletpassphrase(manager: WalletManager, call: Call) -> Any:
+    entry = _encrypted(manager, call, "walletpassphrase")
     passphrase = get_str(call.arg(0))
     timeout = get_int(call.arg(1), 0 - 2**63, 2**63 - 1)
     if timeout < 0:
@@ -106,13 +113,7 @@ def walletpassphrase(manager: WalletManager, call: Call) -> Any:
 
 
 def walletlock(manager: WalletManager, call: Call) -> Any:
-    entry = manager.for_call(call, sync=False)
-    if not entry.encrypted:
-        raise RpcError(
-            WalletRpcCode.WRONG_ENC_STATE,
-            "Error: running with an unencrypted wallet, but walletlock was called.",
-        )
-    manager.lock(entry)
+    manager.lock(_encrypted(manager, call, "walletlock"))
     return None
 
 

@@ -205,7 +205,12 @@ def test_an_encrypted_wallet_signs_only_while_unlocked(funded: WalletNode) -> No
         "Error: The wallet passphrase entered was incorrect.",
     )
     assert node.error("walletpassphrase", "secret", -1, wallet="bob")[0] == -8
-    assert node.error("walletpassphrase", "pw", 60, wallet="alice")[0] == -15
+    unencrypted = "Error: running with an unencrypted wallet, but {} was called."
+    assert node.error("walletpassphrase", "pw", 60, wallet="alice") == (
+        -15,
+        unencrypted.format("walletpassphrase"),
+    )
+    assert node.error("walletlock", wallet="alice") == (-15, unencrypted.format("walletlock"))
     assert node.call("walletpassphrase", "secret", 60, wallet="bob") is None
     assert len(node.call("sendtoaddress", NOBODY, 1, wallet="bob")) == 64
     node.clock[0] += 61
