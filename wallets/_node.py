@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from btcnode.consensus.errors import ChainError
-from btcnode.consensus.hashes import hash256_hex
+from btcnode.consensus.hashes import hash256_hex, hash_from_hex
 from btcnode.consensus.params import COIN
 from btcnode.mempool.feerate import FeeRate
 from btcnode.rpc.errors import RpcError, RpcErrorCode
@@ -65,9 +65,13 @@ class WrongChain(WalletInputError):
 
 
 def from_display_hex(text: Any) -> bytes:
-    if not isinstance(text, str) or len(text) != 64:
-        raise WalletError(f"the node sent {text!r} where a hash was expected")
-    return bytes.fromhex(text)[::-1]
+    """A hash the node displayed (reversed hex); `WalletError` for anything else it sent."""
+    try:
+        if isinstance(text, str):
+            return hash_from_hex(text)
+    except ValueError:
+        pass
+    raise WalletError(f"the node sent {text!r} where a hash was expected")
 
 
 def call_node(node: NodeClient, method: str, *params: Any) -> Any:

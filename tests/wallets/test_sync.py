@@ -26,6 +26,8 @@ from common.net import free_tcp_ports
 from tests.btcnode.rpc.harness import FakePeers
 from tests.btcnode.scenarios.helpers import T0, new_node
 from wallets import AddressType, TxStatus, Wallet
+from wallets._node import from_display_hex
+from wallets.errors import WalletError
 from wallets.keystore import ScryptParams
 from wallets.state import GAP_LIMIT
 from wallets.sync import NodeUnavailable, WrongChain
@@ -240,3 +242,13 @@ def test_sync_state_survives_reopening(tmp_path: Path, funded: Wallet, node: InP
         node.calls.clear()
         again.sync(node)
         assert "getblock" not in node.calls
+
+
+@pytest.mark.parametrize("sent", ["zz" * 32, "ab" * 31, 7, None, "ab" * 33])
+def test_a_node_that_sends_a_malformed_hash_is_a_wallet_error(sent: object) -> None:
+    with pytest.raises(WalletError, match="where a hash was expected"):
+        from_display_hex(sent)
+
+
+def test_a_displayed_hash_is_read_in_internal_byte_order() -> None:
+    assert from_display_hex("00" * 31 + "ff") == b"\xff" + bytes(31)
