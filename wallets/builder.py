@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from btcnode.consensus.tx import OutPoint, Tx, TxIn, TxOut
+from btcnode.consensus.tx import MAX_SEQUENCE_NONFINAL, OutPoint, Tx, TxIn, TxOut
 from btcnode.mempool.entry import MAX_BIP125_RBF_SEQUENCE
 from btcnode.mempool.feerate import FeeRate
 from btcnode.mempool.policy import (
@@ -62,7 +62,6 @@ __all__ = [
     "build_transaction",
 ]
 
-MAX_SEQUENCE_NONFINAL = 0xFFFFFFFE  # lets nLockTime apply without signalling BIP125
 FEE_SNIPING_BACKDATE_CHANCE = 10  # Core: one transaction in ten gets an older lock time
 FEE_SNIPING_MAX_BACKDATE = 100  # Core: up to 100 blocks back
 _TX_NOINPUTS_BASE = 4 + 4 + 1 + 1  # Core: version, lock time, input count, segwit marker

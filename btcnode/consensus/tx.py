@@ -23,6 +23,9 @@ from btcnode.consensus.serialize import (
 )
 
 SEQUENCE_FINAL = 0xFFFFFFFF
+# Core's CTxIn::MAX_SEQUENCE_NONFINAL: the highest sequence that lets nLockTime apply; it does
+# not signal BIP125 replaceability.
+MAX_SEQUENCE_NONFINAL = SEQUENCE_FINAL - 1
 LOCKTIME_THRESHOLD = 500_000_000  # below: nLockTime is a height; at or above: a Unix time
 NULL_TXID = bytes(32)
 NULL_INDEX = 0xFFFFFFFF  # the prevout index of a coinbase input

@@ -13,7 +13,7 @@ from typing import Any
 from btcnode.consensus.params import ChainParams
 from btcnode.consensus.script.opcodes import Op
 from btcnode.consensus.script.ops import push_data
-from btcnode.consensus.tx import SEQUENCE_FINAL, OutPoint, Tx, TxIn, TxOut
+from btcnode.consensus.tx import MAX_SEQUENCE_NONFINAL, SEQUENCE_FINAL, OutPoint, Tx, TxIn, TxOut
 from btcnode.mempool import signals_opt_in
 from btcnode.mempool.entry import MAX_BIP125_RBF_SEQUENCE
 from btcnode.rpc.args import (
@@ -30,7 +30,6 @@ from btcnode.rpc.registry import json_type_name
 __all__ = ["construct_transaction"]
 
 TX_VERSION = 2  # Core 28's CURRENT_VERSION for created transactions
-MAX_SEQUENCE_NONFINAL = 0xFFFFFFFE  # enables the lock time without signalling BIP125
 LOCKTIME_MAX = 0xFFFFFFFF
 
 
