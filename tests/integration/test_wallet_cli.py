@@ -16,6 +16,7 @@ import pytest
 
 from btcnode.address import address_for_script
 from btcnode.consensus.params import REGTEST
+from btcnode.daemon.layout import cookie_path
 from btcnode.rpc import RpcError, SyncRpcClient
 from btcnode.rpc.auth import read_cookie
 from common.net import free_tcp_ports
@@ -44,7 +45,7 @@ class WalletCli:
     def __init__(self, node: BtcNode, datadir: Path, password_file: Path) -> None:
         self.base = [sys.executable, "-m", "wallets.cli", "--datadir", str(datadir)]
         self.base += ["--node", f"http://127.0.0.1:{node.rpc_port}"]
-        self.base += ["--rpc-cookie", str(node.datadir / "regtest" / ".cookie")]
+        self.base += ["--rpc-cookie", str(cookie_path(node.datadir))]
         self.password = ["--password-file", str(password_file)]
 
     def run(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -183,7 +184,7 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(node: BtcNode, tmp_path: Path
 
 def test_the_node_serves_the_wallet_rpc_by_uri(node: BtcNode) -> None:
     url = f"http://127.0.0.1:{node.rpc_port}"
-    creds = read_cookie(node.datadir / "regtest" / ".cookie")
+    creds = read_cookie(cookie_path(node.datadir))
     root = SyncRpcClient(url + "/", creds)
     assert root.call("createwallet", "w1") == {"name": "w1"}
     root.call("createwallet", "w2", False, False, "pass")

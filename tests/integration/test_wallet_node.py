@@ -16,6 +16,7 @@ import pytest
 
 from btcnode.address import address_for_script
 from btcnode.consensus.params import REGTEST
+from btcnode.daemon.layout import cookie_path
 from btcnode.mempool.feerate import FeeRate
 from btcnode.rpc import SyncRpcClient
 from btcnode.rpc.auth import read_cookie
@@ -58,7 +59,7 @@ def node(tmp_path: Path) -> Iterator[BtcNode]:
 
 
 def _client(node: BtcNode) -> SyncRpcClient:
-    credentials = read_cookie(node.datadir / "regtest" / ".cookie")
+    credentials = read_cookie(cookie_path(node.datadir))
     return SyncRpcClient(f"http://127.0.0.1:{node.rpc_port}/", credentials, timeout_seconds=60)
 
 
